@@ -1,0 +1,54 @@
+/* The inspector: given one complete line from either side, decide what happens to it. It
+ * owns the in-flight tables (both directions) and the policy rules, and writes the audit
+ * records of calls and security events. It knows nothing of fds or processes: the relay
+ * feeds it lines and queues what the verdict says. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "policy/policy.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+struct inspector;
+
+/* What to do with one line. The inspector owns the buffers and reuses them; they are valid
+ * until the next call. Order of queuing: the forwarded line (original or to_peer) first,
+ * then to_sender's lines go back to where the line came from. */
+struct verdict {
+        bool forward;           /* queue the original bytes (plus "\n") to the peer */
+        struct buf *to_peer;    /* lines to queue to the peer (a rewritten message, notices) */
+        struct buf *to_sender;  /* lines to queue back to the sender (answers, errors) */
+};
+
+int inspector_new(struct inspector **out, const struct policy *p, struct audit *a,
+                  struct mc_error *err);
+void inspector_free(struct inspector *ins);
+
+/* line excludes the "\n"; it may end in "\r" (tolerated and kept). now_ns: CLOCK_MONOTONIC. */
+void inspect_from_host(struct inspector *ins, const char *line, size_t len, uint64_t now_ns,
+                       struct verdict *v);
+void inspect_from_server(struct inspector *ins, const char *line, size_t len, uint64_t now_ns,
+                         struct verdict *v);
+/* A line longer than mcp.limits.message_bytes: the relay discards it as it streams past and
+ * calls this once with the first bytes it saw (up to 4 KiB) so an id can be recovered. */
+void inspect_oversize(struct inspector *ins, bool from_host, const char *head, size_t head_len,
+                      uint64_t now_ns, struct verdict *v);
+
+/* Timers (call_timeout): the next deadline in CLOCK_MONOTONIC ns, or 0 for none; tick
+ * handles every deadline <= now. */
+uint64_t inspector_next_deadline(const struct inspector *ins);
+void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v);
+
+/* Shutdown: an error response to the host for every host request still unanswered, each
+ * audited as a call with status "error". Lines are appended to to_host. */
+void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,
+                     struct buf *to_host);
+
+/* Session totals for session_end. */
+struct inspector_stats {
+        uint64_t calls, denied, redactions;
+};
+void inspector_get_stats(const struct inspector *ins, struct inspector_stats *st);
