@@ -1,0 +1,381 @@
+/* Relay latency and throughput: the same timed client against the fixture server directly,
+ * through the trivial relay (the physical limit of one extra process hop) and through
+ * mcpcage, side by side in one run, first with the scheduler free, then with the whole
+ * process tree pinned to one CPU.
+ *
+ *     bench --fixture PATH --relay PATH [--mcpcage PATH] [--trips N] [--warmup N]
+ *           [--big N] [--big-bytes N] [--rounds N] [--only pinned|unpinned]
+ *
+ * Every configuration is started once per phase and kept open; the round trips are done in
+ * rounds that rotate through the configurations, so drift of the machine (another build,
+ * frequency scaling) spreads over all of them instead of biasing one. It prints figures and
+ * ratios against the targets, and never fails on a target: a benchmark measures. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "benchlib.h"
+
+#define MAX_CONFIGS 6
+#define TARGET_ADDED_US 5.0
+#define TARGET_THROUGHPUT 0.90
+
+struct config {
+        const char *label;
+        const char *argv[16];
+        struct child c;
+        struct line_reader r;
+        bool alive;
+        char why[200];
+        uint64_t next_id;
+        uint64_t *rtt;          /* ns per small round trip */
+        size_t n_rtt;
+        double *mbps;           /* 10^6 bytes/s per big result */
+        size_t n_mbps;
+};
+
+struct settings {
+        const char *fixture, *relay, *mcpcage;
+        size_t trips, warmup, big, big_bytes, rounds;
+        const char *only;
+};
+
+static struct config configs[MAX_CONFIGS];
+static size_t n_configs;
+
+static void fail(struct config *c, const char *what, const char *line, ssize_t len)
+{
+        if (!c->alive)
+                return;
+        c->alive = false;
+        if (line && len > 0)
+                snprintf(c->why, sizeof(c->why), "%s: %.*s", what, (int)(len > 120 ? 120 : len), line);
+        else
+                snprintf(c->why, sizeof(c->why), "%s%s%s", what, errno ? ": " : "",
+                         alarm_fired ? "no answer within 60 s" : errno ? strerror(errno) : "");
+}
+
+/* The first "id" value of a line as an unsigned integer (ours always are); UINT64_MAX when
+ * there is none. mcpcage forwards our bytes, but a transformed message may be re-serialised
+ * with blanks or another key order, so this does not assume a position. */
+static uint64_t line_id(const char *line, size_t len)
+{
+        const char *k = memmem(line, len < 4096 ? len : 4096, "\"id\"", 4);
+        if (!k)
+                k = memmem(line, len, "\"id\"", 4);
+        if (!k)
+                return UINT64_MAX;
+        const char *p = k + 4, *end = line + len;
+        while (p < end && (*p == ' ' || *p == ':'))
+                p++;
+        if (p >= end || *p < '0' || *p > '9')
+                return UINT64_MAX;
+        return strtoull(p, NULL, 10);
+}
+
+static bool line_ok(const char *line, size_t len)
+{
+        size_t head = len < 4096 ? len : 4096;
+        return memmem(line, len, "\"result\"", 8) && !memmem(line, head, "\"error\"", 7) &&
+               !memmem(line, head, "\"isError\":true", 14);
+}
+
+/* Sends one request and reads lines until the response with its id; *ns is the time from
+ * the write to the end of that line. Returns the response's length, or -1. */
+static ssize_t call(struct config *c, const char *req, size_t n, uint64_t id,
+                    const char **resp, uint64_t *ns)
+{
+        uint64_t t0 = now_ns();
+        if (write_all(c->c.to, req, n) < 0) {
+                fail(c, "write", NULL, 0);
+                return -1;
+        }
+        for (;;) {
+                ssize_t len = line_reader_next(&c->r, resp);
+                if (len < 0) {
+                        fail(c, "read", NULL, 0);
+                        return -1;
+                }
+                if (line_id(*resp, (size_t)len) == id) {
+                        *ns = now_ns() - t0;
+                        return len;
+                }
+        }
+}
+
+static int request(struct config *c, const char *method, const char *params, const char **resp,
+                   ssize_t *len, uint64_t *ns)
+{
+        char req[512];
+        uint64_t id = ++c->next_id;
+        int n = snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\"%s%s}\n",
+                         id, method, params ? ",\"params\":" : "", params ? params : "");
+        *len = call(c, req, (size_t)n, id, resp, ns);
+        if (*len < 0)
+                return -1;
+        if (!line_ok(*resp, (size_t)*len)) {
+                fail(c, method, *resp, *len);
+                return -1;
+        }
+        return 0;
+}
+
+static void config_start(struct config *c)
+{
+        const char *resp;
+        ssize_t len;
+        uint64_t ns;
+        static const char initialized[] = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n";
+        c->alive = true;
+        c->why[0] = '\0';
+        c->next_id = 0;
+        errno = 0;
+        int r = child_spawn((char *const *)c->argv, &c->c);
+        if (r < 0) {
+                errno = -r;
+                fail(c, "spawn", NULL, 0);
+                return;
+        }
+        if (line_reader_init(&c->r, c->c.from, 1u << 20) < 0) {
+                fail(c, "line reader", NULL, 0);
+                return;
+        }
+        alarm(60);
+        if (request(c, "initialize", "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+                    "\"clientInfo\":{\"name\":\"mcpcage-bench\",\"version\":\"1\"}}", &resp, &len, &ns) == 0 &&
+            write_all(c->c.to, initialized, sizeof(initialized) - 1) == 0)
+                request(c, "tools/list", NULL, &resp, &len, &ns);
+        alarm(0);
+}
+
+static void config_stop(struct config *c)
+{
+        if (c->c.pid > 0)
+                child_finish(&c->c, 5000);
+        line_reader_free(&c->r);
+}
+
+static void run_trips(struct config *c, size_t n, bool record)
+{
+        static const char params[] = "{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}";
+        alarm(60);
+        for (size_t i = 0; i < n && c->alive; i++) {
+                const char *resp;
+                ssize_t len;
+                uint64_t ns;
+                if (request(c, "tools/call", params, &resp, &len, &ns) < 0)
+                        break;
+                if (record)
+                        c->rtt[c->n_rtt++] = ns;
+        }
+        alarm(0);
+}
+
+static void run_big(struct config *c, size_t bytes, bool record)
+{
+        char params[128];
+        const char *resp;
+        ssize_t len;
+        uint64_t ns;
+        snprintf(params, sizeof(params), "{\"name\":\"big\",\"arguments\":{\"bytes\":%zu}}", bytes);
+        alarm(60);
+        if (c->alive && request(c, "tools/call", params, &resp, &len, &ns) == 0 && record)
+                c->mbps[c->n_mbps++] = (double)len * 1e3 / (double)ns;
+        alarm(0);
+}
+
+static void measure(const struct settings *s)
+{
+        for (size_t i = 0; i < n_configs; i++) {
+                config_start(&configs[i]);
+                run_trips(&configs[i], s->warmup, false);
+                run_big(&configs[i], s->big_bytes, false);
+        }
+        size_t per_round = s->trips / s->rounds;
+        for (size_t r = 0; r < s->rounds; r++)
+                for (size_t i = 0; i < n_configs; i++)
+                        run_trips(&configs[i], per_round, true);
+        for (size_t b = 0; b < s->big; b++)
+                for (size_t i = 0; i < n_configs; i++)
+                        run_big(&configs[i], s->big_bytes, true);
+        for (size_t i = 0; i < n_configs; i++)
+                config_stop(&configs[i]);
+}
+
+struct summary {
+        bool ok;
+        double p50, p99, mbps;
+};
+
+static struct summary summarise(struct config *c)
+{
+        struct summary m = { .ok = c->n_rtt > 0 && c->n_mbps > 0 };
+        m.p50 = (double)percentile_u64(c->rtt, c->n_rtt, 0.50) / 1e3;
+        m.p99 = (double)percentile_u64(c->rtt, c->n_rtt, 0.99) / 1e3;
+        m.mbps = median_double(c->mbps, c->n_mbps);
+        return m;
+}
+
+static void print_ratio(const char *label, struct summary m, const char *ref_label,
+                        struct summary ref, bool targets)
+{
+        double added = m.p50 - ref.p50, ratio = m.mbps / ref.mbps;
+        printf("  %-34s vs %-14s %+8.1f us/round trip (x%.2f), throughput x%.2f", label,
+               ref_label, added, m.p50 / ref.p50, ratio);
+        if (targets)
+                printf("   [targets: <= +%.0f us %s, >= x%.2f %s]", TARGET_ADDED_US,
+                       added <= TARGET_ADDED_US ? "met" : "MISSED", TARGET_THROUGHPUT,
+                       ratio >= TARGET_THROUGHPUT ? "met" : "MISSED");
+        printf("\n");
+}
+
+static void report(const char *phase, const struct settings *s)
+{
+        struct summary sum[MAX_CONFIGS];
+        printf("\n== %s: %zu small round trips (after %zu warm-up), %zu x %zu-byte results ==\n",
+               phase, s->trips, s->warmup, s->big, s->big_bytes);
+        printf("  %-34s %12s %12s %14s\n", "configuration", "p50 us", "p99 us", "big p50 MB/s");
+        for (size_t i = 0; i < n_configs; i++) {
+                sum[i] = summarise(&configs[i]);
+                if (!sum[i].ok) {
+                        printf("  %-34s   not measured: %s\n", configs[i].label,
+                               configs[i].why[0] ? configs[i].why : "no samples");
+                        continue;
+                }
+                printf("  %-34s %12.1f %12.1f %14.0f%s%s\n", configs[i].label, sum[i].p50, sum[i].p99,
+                       sum[i].mbps, configs[i].why[0] ? "   (stopped early: " : "", configs[i].why[0] ? "see below)" : "");
+                if (configs[i].why[0])
+                        printf("      %s\n", configs[i].why);
+        }
+        if (!sum[0].ok || !sum[1].ok)
+                return;
+        printf("  ratios (p50 latency; median throughput):\n");
+        print_ratio(configs[1].label, sum[1], "direct", sum[0], false);
+        for (size_t i = 2; i < n_configs; i++) {
+                if (!sum[i].ok)
+                        continue;
+                print_ratio(configs[i].label, sum[i], "direct", sum[0], false);
+                print_ratio(configs[i].label, sum[i], "trivial relay", sum[1], true);
+        }
+}
+
+static void add_config(const char *label, const char *const argv[])
+{
+        struct config *c = &configs[n_configs++];
+        c->label = label;
+        for (size_t i = 0; argv[i]; i++)
+                c->argv[i] = argv[i];
+}
+
+static void setup_configs(const struct settings *s, const char *ro_dir)
+{
+        const char *fx = s->fixture, *m = s->mcpcage;
+        add_config("direct", (const char *[]){ fx, NULL });
+        add_config("trivial relay", (const char *[]){ s->relay, fx, NULL });
+        if (!m)
+                return;
+        add_config("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", fx, NULL });
+        add_config("mcpcage none, --audit-log /dev/null",
+                   (const char *[]){ m, "-q", "--isolation", "none", "--audit-log", "/dev/null", "--", fx, NULL });
+        /* The default policy hides $HOME behind a tmpfs; a build tree under $HOME would make
+         * the fixture invisible inside the sandbox, so only then is it bound read-only. */
+        if (ro_dir)
+                add_config("mcpcage (default policy, --ro build)",
+                           (const char *[]){ m, "-q", "--ro", ro_dir, "--", fx, NULL });
+        else
+                add_config("mcpcage (default policy)", (const char *[]){ m, "-q", "--", fx, NULL });
+}
+
+static int parse(int argc, char **argv, struct settings *s)
+{
+        static const struct option opts[] = {
+                { "fixture", required_argument, NULL, 'f' }, { "relay", required_argument, NULL, 'r' },
+                { "mcpcage", required_argument, NULL, 'm' }, { "trips", required_argument, NULL, 'n' },
+                { "warmup", required_argument, NULL, 'w' }, { "big", required_argument, NULL, 'b' },
+                { "big-bytes", required_argument, NULL, 'B' }, { "rounds", required_argument, NULL, 'R' },
+                { "only", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                switch (c) {
+                case 'f': s->fixture = optarg; break;
+                case 'r': s->relay = optarg; break;
+                case 'm': s->mcpcage = optarg; break;
+                case 'n': s->trips = strtoul(optarg, NULL, 10); break;
+                case 'w': s->warmup = strtoul(optarg, NULL, 10); break;
+                case 'b': s->big = strtoul(optarg, NULL, 10); break;
+                case 'B': s->big_bytes = strtoul(optarg, NULL, 10); break;
+                case 'R': s->rounds = strtoul(optarg, NULL, 10); break;
+                case 'o': s->only = optarg; break;
+                default: return -1;
+                }
+        }
+        if (!s->fixture || !s->relay || s->rounds == 0 || s->trips < s->rounds || s->big == 0)
+                return -1;
+        return 0;
+}
+
+static void run_phase(const char *name, const struct settings *s)
+{
+        for (size_t i = 0; i < n_configs; i++) {
+                struct config *c = &configs[i];
+                free(c->rtt);
+                free(c->mbps);
+                c->rtt = calloc(s->trips, sizeof(*c->rtt));
+                c->mbps = calloc(s->big, sizeof(*c->mbps));
+                c->n_rtt = c->n_mbps = 0;
+                if (!c->rtt || !c->mbps) {
+                        fprintf(stderr, "bench: out of memory\n");
+                        exit(1);
+                }
+        }
+        measure(s);
+        report(name, s);
+        fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+        struct settings s = { .trips = 20000, .warmup = 2000, .big = 30, .big_bytes = 8u << 20, .rounds = 20 };
+        if (parse(argc, argv, &s) < 0) {
+                fprintf(stderr, "usage: bench --fixture PATH --relay PATH [--mcpcage PATH] [--trips N] "
+                                "[--warmup N] [--big N] [--big-bytes N] [--rounds N] [--only pinned|unpinned]\n");
+                return 2;
+        }
+        alarm_install();
+        char *state = bench_state_create();
+        if (!state) {
+                perror("bench: private XDG directories");
+                return 1;
+        }
+        char *fixture_dir = strdup(s.fixture);
+        char *slash = fixture_dir ? strrchr(fixture_dir, '/') : NULL;
+        if (slash)
+                *slash = '\0';
+        setup_configs(&s, slash && path_under_home(fixture_dir) ? fixture_dir : NULL);
+        if (!s.mcpcage)
+                printf("mcpcage not built: measuring direct and trivial relay only\n");
+        printf("relay benchmark: %d CPUs available; targets vs the trivial relay: added <= %.0f us per "
+               "round trip (p50), big-result throughput >= x%.2f\n", cpu_count(), TARGET_ADDED_US, TARGET_THROUGHPUT);
+        if (!s.only || !strcmp(s.only, "unpinned"))
+                run_phase("unpinned (scheduler free)", &s);
+        if (!s.only || !strcmp(s.only, "pinned")) {
+                if (cpu_pin(0) < 0)
+                        printf("\n(cannot pin to CPU 0: %s; pinned phase skipped)\n", strerror(errno));
+                else
+                        run_phase("pinned (client, relay and server all on CPU 0)", &s);
+                cpu_unpin();
+        }
+        for (size_t i = 0; i < n_configs; i++) {
+                free(configs[i].rtt);
+                free(configs[i].mbps);
+        }
+        free(fixture_dir);
+        bench_state_remove(state);
+        return 0;
+}
