@@ -1,0 +1,85 @@
+/* What the audit layer's files share with each other and nobody else: the handle and the
+ * one function each file exports to the others. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "audit/audit.h"
+#include "util/error.h"
+
+/* jansson >= 2.11 defines json_decrefp itself, which util/cleanup.h defines again; until
+ * util/cleanup.h guards its copy, ours is renamed out of the way. _cleanup_json_ then
+ * binds to jansson's json_decrefp, which does the same thing. */
+#define json_decrefp audit_cleanup_json_decrefp_unused
+#include "util/cleanup.h"
+#undef json_decrefp
+
+#define AUDIT_SESSION_HEX 32            /* 128 bits */
+#define AUDIT_DIGEST_LEN 32             /* SHA-256 */
+#define AUDIT_DIGEST_HEX (2 * AUDIT_DIGEST_LEN)
+#define AUDIT_KEY_MAX 4096
+#define AUDIT_KEY_MIN 16                /* a shorter HMAC key is guessable */
+
+struct audit_key {
+        unsigned char *bytes;           /* NULL: plain SHA-256 chain */
+        size_t len;
+};
+
+struct audit_sink {
+        char *path;                     /* NULL when writing to stderr or nowhere */
+        int fd;                         /* -1: no file sink */
+        bool failing;                   /* a write failed and we said so on stderr */
+        uint64_t lost;                  /* records lost since the failure was said */
+};
+
+struct audit_alert {
+        int fd;                         /* non-blocking write end of the helper's pipe */
+        uint64_t dropped;
+        bool said_dropped;
+};
+
+struct audit {
+        char session[AUDIT_SESSION_HEX + 1];
+        char *server;
+        uint64_t seq;
+        char prev[AUDIT_DIGEST_HEX + 1];        /* "" before the first record */
+        struct audit_key key;
+        struct audit_sink sink;
+        struct audit_alert alert;
+        bool syslog;
+};
+
+/* record.c */
+int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *err);
+/* Serialise one record, compact, fields in insertion order; *line has no newline. Steals
+ * `fields`. Returns -EINVAL when `fields` tries to set one of the chain's own keys. */
+int record_build(const struct audit *a, const char *event, json_t *fields, char **line);
+bool record_reserved_key(const char *key);
+
+/* chain.c: hex SHA-256 of data, or HMAC-SHA256 under key when key->bytes. */
+int chain_digest(const struct audit_key *key, const void *data, size_t len,
+                 char out[static AUDIT_DIGEST_HEX + 1]);
+
+/* key.c */
+int key_load(struct audit_key *key, const char *path, struct mc_error *err);
+void key_clear(struct audit_key *key);
+
+/* sink.c */
+int sink_open(struct audit_sink *s, const char *path, struct mc_error *err);
+int sink_reopen(struct audit_sink *s, struct mc_error *err);
+int sink_write(struct audit_sink *s, const char *line, size_t len); /* len includes '\n' */
+void sink_close(struct audit_sink *s);
+
+/* sink-syslog.c */
+void sink_syslog_open(void);
+void sink_syslog_send(const char *severity, const char *line, size_t len); /* len without '\n' */
+void sink_syslog_close(void);
+
+/* alert.c */
+int alert_start(struct audit_alert *al, char *const *argv, struct mc_error *err);
+void alert_send(struct audit_alert *al, const char *line, size_t len); /* len includes '\n' */
+void alert_stop(struct audit_alert *al);

@@ -1,0 +1,172 @@
+/* The audit handle: one session's chain (session id, seq, prev) over the sinks (file or
+ * stderr, syslog, alert helper). Every record goes through audit_emit, so the chain has a
+ * single writer per session and the bytes hashed are the bytes written. */
+#include "audit/audit-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/log.h"
+
+/* Keep security records short: they travel through the alert pipe (PIPE_BUF) and syslog. */
+#define DETAIL_MAX 1024
+
+static void audit_freep(struct audit **a) { audit_close(*a); }
+
+int audit_open(struct audit **out, const struct audit_config *cfg, struct mc_error *err)
+{
+        __attribute__((cleanup(audit_freep))) struct audit *a = calloc(1, sizeof(*a));
+        if (!a)
+                return mc_error_set(err, ENOMEM, "audit: out of memory");
+        a->sink.fd = -1;
+        a->alert.fd = -1;
+        a->server = strdup(cfg->server ? cfg->server : "");
+        if (!a->server)
+                return mc_error_set(err, ENOMEM, "audit: out of memory");
+        int r = record_session_id(a->session, err);
+        if (r < 0)
+                return r;
+        if (cfg->key_file) {
+                r = key_load(&a->key, cfg->key_file, err);
+                if (r < 0)
+                        return r;
+        }
+        r = sink_open(&a->sink, cfg->file, err);
+        if (r < 0)
+                return r;
+        if (cfg->syslog) {
+                sink_syslog_open();
+                a->syslog = true;
+        }
+        r = alert_start(&a->alert, cfg->alert, err);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(a);
+        return 0;
+}
+
+void audit_close(struct audit *a)
+{
+        if (!a)
+                return;
+        alert_stop(&a->alert);
+        sink_close(&a->sink);
+        if (a->syslog)
+                sink_syslog_close();
+        key_clear(&a->key);
+        free(a->server);
+        free(a);
+}
+
+int audit_reopen(struct audit *a, struct mc_error *err)
+{
+        if (!a)
+                return 0;
+        return sink_reopen(&a->sink, err);
+}
+
+const char *audit_session_id(const struct audit *a)
+{
+        return a ? a->session : "";
+}
+
+static void fan_out_security(struct audit *a, const char *severity, const char *line, size_t len)
+{
+        if (a->syslog)
+                sink_syslog_send(severity, line, len - 1);
+        alert_send(&a->alert, line, len);
+}
+
+int audit_emit(struct audit *a, const char *event, json_t *fields)
+{
+        _cleanup_json_ json_t *owned = fields;
+        if (!a)
+                return 0;
+        bool security = !strcmp(event, "security");
+        _cleanup_free_ char *severity = NULL;
+        if (security && json_is_string(json_object_get(owned, "severity")))
+                severity = strdup(json_string_value(json_object_get(owned, "severity")));
+        _cleanup_free_ char *line = NULL;
+        int r = record_build(a, event, TAKE_PTR(owned), &line);
+        if (r < 0)
+                return r;
+        size_t len = strlen(line);
+        char next_prev[AUDIT_DIGEST_HEX + 1];
+        r = chain_digest(&a->key, line, len, next_prev);
+        if (r < 0) {
+                log_error("audit: cannot hash a record: %s", strerror(-r));
+                return r;
+        }
+        /* The record counts as written even if the disk refuses it: the next one chains to it,
+         * so `audit verify` shows the lost record instead of a silently shorter log. */
+        memcpy(a->prev, next_prev, sizeof(a->prev));
+        a->seq++;
+        char *nl = realloc(line, len + 2);
+        if (!nl)
+                return -ENOMEM;
+        line = nl;
+        line[len] = '\n';
+        line[len + 1] = '\0';
+        r = sink_write(&a->sink, line, len + 1);
+        if (security)
+                fan_out_security(a, severity, line, len + 1);
+        return r;
+}
+
+/* The detail comes from code, but may quote what a server sent: cap it (keeping UTF-8
+ * whole) and, if it is not UTF-8 at all, replace the offending bytes rather than lose the
+ * record. */
+static json_t *detail_value(const char *detail)
+{
+        size_t len = strlen(detail);
+        if (len > DETAIL_MAX) {
+                len = DETAIL_MAX;
+                while (len > 0 && ((unsigned char)detail[len] & 0xC0) == 0x80)
+                        len--;
+        }
+        json_t *v = json_stringn(detail, len);
+        if (v)
+                return v;
+        _cleanup_free_ char *copy = strndup(detail, len);
+        if (!copy)
+                return NULL;
+        for (char *p = copy; *p; p++)
+                if ((unsigned char)*p >= 0x80)
+                        *p = '?';
+        return json_string(copy);
+}
+
+/* The id as the host sent it: its JSON value when it parses (1 stays 1, "1" stays "1"),
+ * else the raw text as a string, so even a malformed id is on record. */
+static json_t *id_value(const char *id_raw)
+{
+        json_t *v = json_loads(id_raw, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+        return v ? v : detail_value(id_raw);
+}
+
+static int add(json_t *obj, const char *key, json_t *value)
+{
+        if (!value || json_object_set_new(obj, key, value) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int audit_security(struct audit *a, const char *kind, const char *severity, const char *detail,
+                   const char *id_raw, const char *tool)
+{
+        if (!a)
+                return 0;
+        _cleanup_json_ json_t *f = json_object();
+        if (!f ||
+            add(f, "kind", json_string(kind)) < 0 ||
+            add(f, "severity", json_string(severity)) < 0 ||
+            add(f, "detail", detail_value(detail ? detail : "")) < 0 ||
+            (id_raw && add(f, "id", id_value(id_raw)) < 0) ||
+            (tool && add(f, "tool", detail_value(tool)) < 0)) {
+                log_error("audit: out of memory building a '%s' security record", kind);
+                return -ENOMEM;
+        }
+        return audit_emit(a, "security", TAKE_PTR(f));
+}
