@@ -56,8 +56,9 @@ static void fail(struct config *c, const char *what, const char *line, ssize_t l
         if (line && len > 0)
                 snprintf(c->why, sizeof(c->why), "%s: %.*s", what, (int)(len > 120 ? 120 : len), line);
         else
-                snprintf(c->why, sizeof(c->why), "%s%s%s", what, errno ? ": " : "",
-                         alarm_fired ? "no answer within 60 s" : errno ? strerror(errno) : "");
+                snprintf(c->why, sizeof(c->why), "%s: %s", what,
+                         alarm_fired ? "no answer within 60 s" : errno ? strerror(errno) :
+                         "end of output (the relay exited; its stderr is above)");
 }
 
 /* The first "id" value of a line as an unsigned integer (ours always are); UINT64_MAX when
@@ -96,6 +97,7 @@ static ssize_t call(struct config *c, const char *req, size_t n, uint64_t id,
                 return -1;
         }
         for (;;) {
+                errno = 0;
                 ssize_t len = line_reader_next(&c->r, resp);
                 if (len < 0) {
                         fail(c, "read", NULL, 0);
@@ -145,12 +147,12 @@ static void config_start(struct config *c)
                 fail(c, "line reader", NULL, 0);
                 return;
         }
-        alarm(60);
+        alarm_arm(60);
         if (request(c, "initialize", "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
                     "\"clientInfo\":{\"name\":\"mcpcage-bench\",\"version\":\"1\"}}", &resp, &len, &ns) == 0 &&
             write_all(c->c.to, initialized, sizeof(initialized) - 1) == 0)
                 request(c, "tools/list", NULL, &resp, &len, &ns);
-        alarm(0);
+        alarm_arm(0);
 }
 
 static void config_stop(struct config *c)
@@ -163,7 +165,7 @@ static void config_stop(struct config *c)
 static void run_trips(struct config *c, size_t n, bool record)
 {
         static const char params[] = "{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}";
-        alarm(60);
+        alarm_arm(60);
         for (size_t i = 0; i < n && c->alive; i++) {
                 const char *resp;
                 ssize_t len;
@@ -173,7 +175,7 @@ static void run_trips(struct config *c, size_t n, bool record)
                 if (record)
                         c->rtt[c->n_rtt++] = ns;
         }
-        alarm(0);
+        alarm_arm(0);
 }
 
 static void run_big(struct config *c, size_t bytes, bool record)
@@ -183,10 +185,10 @@ static void run_big(struct config *c, size_t bytes, bool record)
         ssize_t len;
         uint64_t ns;
         snprintf(params, sizeof(params), "{\"name\":\"big\",\"arguments\":{\"bytes\":%zu}}", bytes);
-        alarm(60);
+        alarm_arm(60);
         if (c->alive && request(c, "tools/call", params, &resp, &len, &ns) == 0 && record)
                 c->mbps[c->n_mbps++] = (double)len * 1e3 / (double)ns;
-        alarm(0);
+        alarm_arm(0);
 }
 
 static void measure(const struct settings *s)

@@ -261,6 +261,13 @@ void alarm_install(void)
         signal(SIGPIPE, SIG_IGN);
 }
 
+void alarm_arm(unsigned seconds)
+{
+        alarm(0);
+        alarm_fired = 0;
+        alarm(seconds);
+}
+
 long proc_status_kb(pid_t pid, const char *key)
 {
         char path[64], line[256];

@@ -57,6 +57,8 @@ void bench_state_remove(char *dir);
 /* A SIGALRM that interrupts blocking reads (no SA_RESTART), so a relay that stops answering
  * fails its configuration instead of hanging the benchmark. */
 void alarm_install(void);
+/* Starts a fresh timeout of `seconds` (0 cancels it). */
+void alarm_arm(unsigned seconds);
 extern volatile int alarm_fired;
 
 /* Reads "VmRSS" / "VmHWM" (kB) of pid from /proc; -1 when unreadable. */

@@ -57,7 +57,7 @@ static void flood_run(struct child *c, struct line_reader *r, size_t total, size
         size_t next_sample = total / SAMPLES, k = 0;
         if (!batch)
                 return;
-        alarm(60);
+        alarm_arm(60);
         while (received < total) {
                 size_t len = 0;
                 while (sent < total && sent - received < window)
@@ -81,10 +81,10 @@ static void flood_run(struct child *c, struct line_reader *r, size_t total, size
                 if (received == next_sample && k < SAMPLES) {
                         f->rss_kb[k++] = proc_status_kb(c->pid, "VmRSS");
                         next_sample += total / SAMPLES;
-                        alarm(60);
+                        alarm_arm(60);
                 }
         }
-        alarm(0);
+        alarm_arm(0);
         f->done = received;
         f->hwm_kb = proc_status_kb(c->pid, "VmHWM");
         f->msgs_per_s = (double)received * 1e9 / (double)(now_ns() - t0);
