@@ -101,6 +101,7 @@ static void measure(const char *label, const char *const argv[], size_t total, s
                 printf("  %-34s not measured: spawn: %s\n", label, strerror(-e));
                 return;
         }
+        alarm_arm(60);
         if (line_reader_init(&r, c.from, 1u << 20) < 0 || handshake(&c, &r) < 0)
                 snprintf(f.why, sizeof(f.why), "initialize failed (is the relay running?)");
         else

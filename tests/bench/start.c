@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,9 +48,15 @@ static int run_once(const struct config *c, int errfd, uint64_t *ns)
         int status = -1;
         uint64_t t0 = now_ns();
         int r = posix_spawnp(&pid, c->argv[0], &fa, NULL, (char *const *)c->argv, environ);
+        alarm_arm(30);
         if (r == 0)
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                        ;
+                        if (alarm_fired) {
+                                /* A run that hangs is a failed run, not a hung benchmark. */
+                                kill(pid, SIGKILL);
+                                alarm_fired = 0;
+                        }
+        alarm_arm(0);
         *ns = now_ns() - t0;
         posix_spawn_file_actions_destroy(&fa);
         return r == 0 ? status : -1;
@@ -126,6 +133,7 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        alarm_install();
         char *state = bench_state_create();
         int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (!state || devnull < 0) {
