@@ -1,0 +1,591 @@
+/* Path canonicalisation and root checks; see paths.h for the rules and the threats they
+ * answer (threats.md §2 "path args"). */
+#include "inspect/rules/paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "inspect/rules/glob.h"
+#include "inspect/rules/pointer.h"
+#include "util/cleanup.h"
+
+struct path_root {
+        char *lexical;          /* normalised as written */
+        char *resolved;         /* symlinks resolved; NULL when the root does not exist */
+        enum path_mode mode;
+        char rule[RULE_POINTER_MAX];
+};
+
+struct path_deny {
+        const char *glob;       /* borrowed from globs (owned below) */
+        char rule[RULE_POINTER_MAX];
+};
+
+struct path_rules {
+        char *workdir;
+        struct path_root *roots;
+        size_t n_roots;
+        struct path_deny *deny;
+        size_t n_deny;
+        json_t *globs;          /* holds a reference so the deny strings stay valid */
+};
+
+/* Lexical normalisation of an absolute path: "." dropped, ".." removes the previous
+ * component ("/.." is "/", as for the kernel), repeated "/" collapsed (Linux reads "//" as
+ * "/", so "//etc" is "/etc"). */
+static char *normalise(const char *abs)
+{
+        size_t len = strlen(abs);
+        char *out = malloc(len + 2);
+        size_t n = 1;
+
+        if (!out)
+                return NULL;
+        out[0] = '/';
+        for (const char *p = abs; *p;) {
+                size_t c = strcspn(p, "/");
+                if (c == 0 || (c == 1 && p[0] == '.')) {
+                        /* empty or "." */
+                } else if (c == 2 && p[0] == '.' && p[1] == '.') {
+                        while (n > 1 && out[n - 1] != '/')
+                                n--;
+                        if (n > 1)
+                                n--;
+                } else {
+                        if (n > 1)
+                                out[n++] = '/';
+                        memcpy(out + n, p, c);
+                        n += c;
+                }
+                p += c;
+                if (*p == '/')
+                        p++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
+static char *make_absolute(const char *workdir, const char *p)
+{
+        char *abs = NULL;
+
+        if (p[0] == '/')
+                return strdup(p);
+        if (asprintf(&abs, "%s/%s", workdir, p) < 0)
+                return NULL;
+        return abs;
+}
+
+/* Append "/comp" to cur (a PATH_MAX buffer holding a resolved path). */
+static int append_component(char *cur, const char *comp, size_t c)
+{
+        size_t n = strlen(cur);
+        if (n + 1 + c >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (n > 1)
+                cur[n++] = '/';
+        memcpy(cur + n, comp, c);
+        cur[n + c] = '\0';
+        return 0;
+}
+
+/* The rest of a path whose first missing component starts at p: appended lexically, and
+ * refused when it holds ".." (the kernel would resolve ".." against a directory that does
+ * not exist yet, something a later mkdir by the server could make anything). */
+static int append_missing_tail(char *cur, const char *p, const char **why)
+{
+        while (*p) {
+                size_t c = strcspn(p, "/");
+                if (c == 2 && p[0] == '.' && p[1] == '.') {
+                        *why = "\"..\" after a component that does not exist";
+                        return -EINVAL;
+                }
+                if (c > 0 && !(c == 1 && p[0] == '.')) {
+                        int r = append_component(cur, p, c);
+                        if (r < 0)
+                                return r;
+                }
+                p += c;
+                if (*p == '/')
+                        p++;
+        }
+        return 0;
+}
+
+/* Walk an absolute (unnormalised) path as the kernel would: ".." applies to the resolved
+ * directory, not to the text ("/root/link/.." is the parent of the link's target). */
+static int resolve(const char *abs, char **out, const char **why)
+{
+        char cur[PATH_MAX] = "/", real[PATH_MAX];
+        struct stat st;
+
+        if (realpath(abs, real)) {
+                *out = strdup(real);
+                return *out ? 0 : -ENOMEM;
+        }
+        for (const char *p = abs; *p;) {
+                size_t c = strcspn(p, "/");
+                if (c == 2 && p[0] == '.' && p[1] == '.') {
+                        char *slash = strrchr(cur, '/');
+                        slash[slash == cur ? 1 : 0] = '\0';
+                } else if (c > 0 && !(c == 1 && p[0] == '.')) {
+                        char cand[PATH_MAX];
+                        memcpy(cand, cur, sizeof(cand));
+                        int r = append_component(cand, p, c);
+                        if (r < 0)
+                                return *why = "path too long", r;
+                        if (lstat(cand, &st) < 0) {
+                                if (errno != ENOENT)
+                                        return *why = "cannot be resolved", -errno;
+                                r = append_missing_tail(cand, p + c, why);
+                                if (r < 0)
+                                        return r;
+                                *out = strdup(cand);
+                                return *out ? 0 : -ENOMEM;
+                        }
+                        if (S_ISLNK(st.st_mode)) {
+                                if (!realpath(cand, real))
+                                        return *why = errno == ENOENT ? "dangling symlink"
+                                                                      : "cannot be resolved", -EINVAL;
+                                memcpy(cand, real, sizeof(cand));
+                        }
+                        memcpy(cur, cand, sizeof(cur));
+                }
+                p += c;
+                if (*p == '/')
+                        p++;
+        }
+        *out = strdup(cur);
+        return *out ? 0 : -ENOMEM;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                unsigned char c = s[i];
+                size_t k;
+                uint32_t cp;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        k = 1, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        k = 2, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        k = 3, cp = c & 0x07;
+                else
+                        return false;
+                for (size_t j = 1; j <= k; j++) {
+                        if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i + j] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+                if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += k + 1;
+        }
+        return true;
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Percent-decode. strict (URIs): a "%" not followed by two hex digits is refused; otherwise
+ * (plain paths, where "100%" is a fine file name) it stays literal. The result may hold
+ * NUL bytes: *out_len says how long it is. */
+static int percent_decode(const char *s, bool strict, char **out, size_t *out_len)
+{
+        size_t n = strlen(s), k = 0;
+        char *d = malloc(n + 1);
+
+        if (!d)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int hi = -1, lo = -1;
+                if (s[i] == '%' && i + 2 < n) {
+                        hi = hexval(s[i + 1]);
+                        lo = hexval(s[i + 2]);
+                }
+                if (s[i] == '%' && hi >= 0 && lo >= 0) {
+                        d[k++] = (char)(hi * 16 + lo);
+                        i += 2;
+                } else if (s[i] == '%' && strict) {
+                        free(d);
+                        return -EINVAL;
+                } else {
+                        d[k++] = s[i];
+                }
+        }
+        d[k] = '\0';
+        *out = d;
+        *out_len = k;
+        return 0;
+}
+
+/* "file:///x" and "file://localhost/x" -> "/x" (still percent-encoded). Any other host
+ * names a machine whose files the server cannot mean to read on ours (and servers that
+ * map UNC-style hosts to paths would read something else); a query or fragment would be
+ * dropped by one reader and kept by another. */
+static const char *file_uri_path(const char *arg, const char **why)
+{
+        const char *p = arg + 5;        /* after "file:" */
+        size_t host_len;
+
+        if (strncmp(p, "//", 2) != 0)
+                return *why = "file: URI without \"//\"", NULL;
+        p += 2;
+        host_len = strcspn(p, "/");
+        if (host_len != 0 && !(host_len == 9 && !strncasecmp(p, "localhost", 9)))
+                return *why = "file:// URI names a host other than localhost", NULL;
+        p += host_len;
+        if (*p != '/')
+                return *why = "file:// URI without a path", NULL;
+        if (strpbrk(p, "?#"))
+                return *why = "file:// URI with a query or fragment", NULL;
+        return p;
+}
+
+#define MAX_FORMS 4
+
+struct form {
+        char *path;
+        const char *what;       /* "" or "resolved " for the reason text */
+};
+
+struct forms {
+        struct form f[MAX_FORMS];
+        size_t n;
+};
+
+static void forms_clear(struct forms *fs)
+{
+        for (size_t i = 0; i < fs->n; i++)
+                free(fs->f[i].path);
+        fs->n = 0;
+}
+
+/* Add the lexical and the resolved form of one spelling s of the path. */
+static int forms_add(struct forms *fs, const struct path_rules *r, const char *s,
+                     const char **why)
+{
+        _cleanup_free_ char *abs = NULL;
+        char *lex, *res = NULL;
+        int k;
+
+        if (s[0] == '~')
+                return *why = "a leading \"~\" is refused (write the absolute path)", -EINVAL;
+        if (strlen(s) >= PATH_MAX)
+                return *why = "path too long", -ENAMETOOLONG;
+        abs = make_absolute(r->workdir, s);
+        if (!abs)
+                return -ENOMEM;
+        lex = normalise(abs);
+        if (!lex)
+                return -ENOMEM;
+        fs->f[fs->n++] = (struct form){ lex, "" };
+        k = resolve(abs, &res, why);
+        if (k < 0)
+                return k;
+        fs->f[fs->n++] = (struct form){ res, "resolved " };
+        return 0;
+}
+
+static bool is_under(const char *path, const char *root)
+{
+        size_t n = strlen(root);
+
+        if (n == 1 && root[0] == '/')
+                return true;
+        return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The root that admits path for mode; *ro set to a read root that would have admitted it
+ * had the mode been read (for a clearer reason). */
+static const struct path_root *find_root(const struct path_rules *r, const char *path,
+                                         enum path_mode mode, const struct path_root **ro)
+{
+        *ro = NULL;
+        for (size_t i = 0; i < r->n_roots; i++) {
+                const struct path_root *root = &r->roots[i];
+                if (!is_under(path, root->lexical) &&
+                    !(root->resolved && is_under(path, root->resolved)))
+                        continue;
+                if (root->mode >= mode)
+                        return root;
+                *ro = root;
+        }
+        return NULL;
+}
+
+static void check_forms(const struct path_rules *r, const struct forms *fs, enum path_mode mode,
+                        struct rule_decision *d)
+{
+        const struct path_root *admit = NULL, *ro;
+
+        for (size_t i = 0; i < fs->n; i++) {
+                for (size_t j = 0; j < r->n_deny; j++) {
+                        if (glob_match(r->deny[j].glob, fs->f[i].path, GLOB_PATHNAME) == 0)
+                                continue;
+                        rule_deny(d, r->deny[j].rule, "%spath %s matches deny glob %s",
+                                  fs->f[i].what, fs->f[i].path, r->deny[j].glob);
+                        return;
+                }
+        }
+        for (size_t i = 0; i < fs->n; i++) {
+                admit = find_root(r, fs->f[i].path, mode, &ro);
+                if (admit)
+                        continue;
+                if (ro)
+                        rule_deny(d, ro->rule, "%spath %s is under a read-only root",
+                                  fs->f[i].what, fs->f[i].path);
+                else
+                        rule_deny(d, mode == PATH_WRITE ? "/mcp/paths/write" : "/mcp/paths/read",
+                                  "%spath %s is outside the %s roots", fs->f[i].what,
+                                  fs->f[i].path, mode == PATH_WRITE ? "write" : "read");
+                return;
+        }
+        rule_allow(d, admit ? admit->rule : "/mcp/paths");
+}
+
+/* Fill fs with every form of arg; on refusal set *why. */
+static int collect_forms(const struct path_rules *r, const char *arg, struct forms *fs,
+                         const char **why)
+{
+        _cleanup_free_ char *decoded = NULL;
+        const char *raw = arg;
+        bool uri = !strncasecmp(arg, "file:", 5);
+        size_t dlen;
+        int k;
+
+        if (uri) {
+                raw = file_uri_path(arg, why);
+                if (!raw)
+                        return -EINVAL;
+        }
+        k = percent_decode(raw, uri, &decoded, &dlen);
+        if (k == -EINVAL)
+                return *why = "bad percent-escape in file:// URI", k;
+        if (k < 0)
+                return k;
+        if (strlen(decoded) != dlen)
+                return *why = "percent-encoded NUL byte", -EINVAL;
+        if (!utf8_valid((const unsigned char *)decoded, dlen))
+                return *why = "percent-decoded path is not valid UTF-8", -EINVAL;
+        k = forms_add(fs, r, raw, why);
+        if (k < 0)
+                return k;
+        if (strcmp(decoded, raw) != 0)
+                k = forms_add(fs, r, decoded, why);
+        return k;
+}
+
+/* Refusals that need no form at all; NULL when the argument may go on. */
+static const char *refuse_early(const struct path_rules *r, const char *arg, size_t len)
+{
+        if (!r || r->n_roots == 0)
+                return "no path roots are configured";
+        if (memchr(arg, '\0', len))
+                return "path contains a NUL byte";
+        if (!utf8_valid((const unsigned char *)arg, len))
+                return "path is not valid UTF-8";
+        if (len >= 3 * PATH_MAX)
+                return "path too long";
+        return NULL;
+}
+
+void path_check(const struct path_rules *r, const char *arg, size_t len, enum path_mode mode,
+                struct rule_decision *d)
+{
+        struct forms fs = { .n = 0 };
+        const char *why = refuse_early(r, arg, len);
+
+        if (why) {
+                rule_deny(d, "/mcp/paths", "%s", why);
+                return;
+        }
+        if (collect_forms(r, arg, &fs, &why) < 0)
+                rule_deny(d, "/mcp/paths", "path %.160s: %s", arg,
+                          why ? why : "cannot be checked (out of memory)");
+        else
+                check_forms(r, &fs, mode, d);
+        forms_clear(&fs);
+}
+
+static int compile_roots(struct path_rules *r, json_t *list, const char *key,
+                         enum path_mode mode, struct mc_error *err)
+{
+        size_t i;
+        json_t *v;
+
+        if (!list)
+                return 0;
+        if (!json_is_array(list))
+                return mc_error_set(err, EINVAL, "/mcp/paths/%s: not an array", key);
+        struct path_root *roots = reallocarray(r->roots, r->n_roots + json_array_size(list),
+                                               sizeof(*roots));
+        if (!roots)
+                return mc_error_set(err, ENOMEM, "/mcp/paths/%s: out of memory", key);
+        r->roots = roots;
+        json_array_foreach(list, i, v) {
+                const char *s = json_string_value(v);
+                char real[PATH_MAX];
+                if (!s || s[0] != '/' || memchr(s, '\0', json_string_length(v)))
+                        return mc_error_set(err, EINVAL, "/mcp/paths/%s/%zu: not an absolute path",
+                                            key, i);
+                struct path_root *root = &r->roots[r->n_roots];
+                *root = (struct path_root){ .mode = mode };
+                snprintf(root->rule, sizeof(root->rule), "/mcp/paths/%s/%zu", key, i);
+                root->lexical = normalise(s);
+                if (!root->lexical)
+                        return mc_error_set(err, ENOMEM, "%s: out of memory", root->rule);
+                r->n_roots++;
+                /* A root that does not exist (yet) is matched by its lexical form only; the
+                 * resolved form of an argument under it must then equal the lexical one. */
+                if (realpath(root->lexical, real)) {
+                        root->resolved = strdup(real);
+                        if (!root->resolved)
+                                return mc_error_set(err, ENOMEM, "%s: out of memory", root->rule);
+                }
+        }
+        return 0;
+}
+
+static int compile_deny(struct path_rules *r, json_t *list, struct mc_error *err)
+{
+        size_t i;
+        json_t *v;
+
+        if (!list)
+                return 0;
+        if (!json_is_array(list))
+                return mc_error_set(err, EINVAL, "/mcp/paths/deny: not an array");
+        r->deny = calloc(json_array_size(list) + 1, sizeof(*r->deny));
+        if (!r->deny)
+                return mc_error_set(err, ENOMEM, "/mcp/paths/deny: out of memory");
+        r->globs = json_incref(list);
+        json_array_foreach(list, i, v) {
+                if (!json_is_string(v))
+                        return mc_error_set(err, EINVAL, "/mcp/paths/deny/%zu: not a string", i);
+                r->deny[i].glob = json_string_value(v);
+                snprintf(r->deny[i].rule, sizeof(r->deny[i].rule), "/mcp/paths/deny/%zu", i);
+                r->n_deny++;
+        }
+        return 0;
+}
+
+int path_rules_compile(json_t *mcp_paths, const char *workdir, struct path_rules **out,
+                       struct mc_error *err)
+{
+        struct path_rules *r;
+        int k;
+
+        if (!workdir || workdir[0] != '/')
+                return mc_error_set(err, EINVAL, "/filesystem/workdir: not an absolute path");
+        if (mcp_paths && !json_is_object(mcp_paths))
+                return mc_error_set(err, EINVAL, "/mcp/paths: not an object");
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return mc_error_set(err, ENOMEM, "/mcp/paths: out of memory");
+        r->workdir = normalise(workdir);
+        if (!r->workdir) {
+                path_rules_free(r);
+                return mc_error_set(err, ENOMEM, "/mcp/paths: out of memory");
+        }
+        k = compile_roots(r, json_object_get(mcp_paths, "read"), "read", PATH_READ, err);
+        if (k >= 0)
+                k = compile_roots(r, json_object_get(mcp_paths, "write"), "write", PATH_WRITE, err);
+        if (k >= 0)
+                k = compile_deny(r, json_object_get(mcp_paths, "deny"), err);
+        if (k < 0) {
+                path_rules_free(r);
+                return k;
+        }
+        *out = r;
+        return 0;
+}
+
+void path_rules_free(struct path_rules *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_roots; i++) {
+                free(r->roots[i].lexical);
+                free(r->roots[i].resolved);
+        }
+        free(r->roots);
+        free(r->deny);
+        json_decref(r->globs);
+        free(r->workdir);
+        free(r);
+}
+
+bool path_rules_empty(const struct path_rules *r)
+{
+        return !r || r->n_roots == 0;
+}
+
+static void prefix_reason(struct rule_decision *d, const char *key)
+{
+        char old[RULE_REASON_MAX];
+
+        memcpy(old, d->reason, sizeof(old));
+        snprintf(d->reason, sizeof(d->reason), "argument %s: %s", key, old);
+}
+
+void path_check_arguments(const struct path_rules *r, json_t *paths_map, const char *map_rule,
+                          json_t *arguments, struct rule_decision *d)
+{
+        const char *key;
+        json_t *mode_v;
+
+        json_object_foreach(paths_map, key, mode_v) {
+                char rule[RULE_POINTER_MAX];
+                const char *m = json_string_value(mode_v), *why = NULL;
+                _cleanup_json_ json_t *vals = NULL;
+                size_t i;
+                json_t *v;
+
+                snprintf(rule, sizeof(rule), "%s", map_rule);
+                rule_pointer_append(rule, sizeof(rule), key);
+                if (!m || (strcmp(m, "read") && strcmp(m, "write"))) {
+                        rule_deny(d, rule, "path mode is neither \"read\" nor \"write\"");
+                        return;
+                }
+                int k = pointer_collect(arguments, key, &vals, &why);
+                if (k < 0) {
+                        rule_deny(d, rule, "argument %s: %s", key, why ? why : "out of memory");
+                        return;
+                }
+                json_array_foreach(vals, i, v) {
+                        if (!json_is_string(v)) {
+                                rule_deny(d, rule, "argument %s is not a string", key);
+                                return;
+                        }
+                        path_check(r, json_string_value(v), json_string_length(v),
+                                   m[0] == 'w' ? PATH_WRITE : PATH_READ, d);
+                        if (!d->allow) {
+                                prefix_reason(d, key);
+                                return;
+                        }
+                }
+        }
+        rule_allow(d, map_rule);
+}

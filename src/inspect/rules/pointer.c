@@ -1,0 +1,107 @@
+#include "inspect/rules/pointer.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+
+/* Decode one reference token (p..p+n) into a fresh string; NULL on a bad escape. */
+static char *decode_token(const char *p, size_t n, bool *bad)
+{
+        char *t = malloc(n + 1);
+        size_t k = 0;
+
+        *bad = false;
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] != '~') {
+                        t[k++] = p[i];
+                        continue;
+                }
+                if (i + 1 < n && (p[i + 1] == '0' || p[i + 1] == '1')) {
+                        t[k++] = p[++i] == '0' ? '~' : '/';
+                        continue;
+                }
+                *bad = true;
+                free(t);
+                return NULL;
+        }
+        t[k] = '\0';
+        return t;
+}
+
+static bool parse_index(const char *t, size_t *idx)
+{
+        char *end;
+
+        if (!*t || (t[0] == '0' && t[1]) || t[0] < '0' || t[0] > '9')
+                return false;
+        errno = 0;
+        unsigned long long v = strtoull(t, &end, 10);
+        if (errno || *end)
+                return false;
+        *idx = (size_t)v;
+        return true;
+}
+
+/* One step: *cur becomes its member/element named by token, or NULL when absent. */
+static int step(json_t **cur, const char *token, const char **why)
+{
+        size_t idx;
+
+        if (json_is_object(*cur)) {
+                *cur = json_object_get(*cur, token);
+                return 0;
+        }
+        if (json_is_array(*cur)) {
+                if (!parse_index(token, &idx))
+                        return *why = "array index is not a number", -EINVAL;
+                *cur = json_array_get(*cur, idx);
+                return 0;
+        }
+        return *why = "a member is looked up in a value that is not an object or array",
+               -EINVAL;
+}
+
+int pointer_collect(json_t *root, const char *pointer, json_t **out, const char **why)
+{
+        _cleanup_json_ json_t *res = json_array();
+        json_t *cur = root;
+        const char *p = pointer;
+
+        if (!res)
+                return -ENOMEM;
+        if (*p && *p != '/')
+                return *why = "pointer does not start with \"/\"", -EINVAL;
+        while (cur && *p == '/') {
+                p++;
+                size_t n = strcspn(p, "/");
+                bool last = p[n] == '\0', bad;
+                if (last && n == 1 && p[0] == '*') {
+                        if (!json_is_array(cur))
+                                return *why = "\"*\" applied to a value that is not an array",
+                                       -EINVAL;
+                        size_t i;
+                        json_t *v;
+                        json_array_foreach(cur, i, v)
+                                if (json_array_append(res, v) < 0)
+                                        return -ENOMEM;
+                        *out = TAKE_PTR(res);
+                        return 0;
+                }
+                _cleanup_free_ char *tok = decode_token(p, n, &bad);
+                if (!tok)
+                        return bad ? (*why = "bad \"~\" escape in pointer", -EINVAL) : -ENOMEM;
+                int r = step(&cur, tok, why);
+                if (r < 0)
+                        return r;
+                p += n;
+        }
+        if (cur && json_array_append(res, cur) < 0)
+                return -ENOMEM;
+        *out = TAKE_PTR(res);
+        return 0;
+}
