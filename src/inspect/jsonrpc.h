@@ -34,6 +34,11 @@ struct jsonrpc_msg {
         char *method;           /* owned, decoded; NULL for responses */
         struct span params, result, error; /* raw value spans of the top-level members */
         struct span meta;       /* params._meta when params is an object (2026-07-28 era) */
+        /* Members one level down, recorded in the same pass (spans of raw values; a
+         * string's span includes its quotes): params.name / .arguments / .uri /
+         * .requestId when params is an object, result.resultType when result is one. */
+        struct span p_name, p_arguments, p_uri, p_request_id, result_type;
+        bool result_is_error;   /* result.isError is `true` (a tool_error) */
 };
 
 /* Why a line was refused, with the id recovered when it could be. */
@@ -47,6 +52,16 @@ struct jsonrpc_fault {
 /* 0 on success (m filled, free with jsonrpc_msg_clear), -EBADMSG with f filled, -ENOMEM. */
 int jsonrpc_parse(const char *buf, size_t len, struct jsonrpc_msg *m, struct jsonrpc_fault *f);
 void jsonrpc_msg_clear(struct jsonrpc_msg *m);
+
+/* Best effort on a line that failed (or on the first bytes of an oversize one): a lenient
+ * walk of the top-level object for its "id" member. True with *type and *id set when exactly
+ * one "id" member was seen and its value is a strictly valid string, integer or null
+ * token followed by a delimiter; a second "id" member makes the id ambiguous (false). */
+bool jsonrpc_recover_id(const char *buf, size_t len, enum id_type *type, struct span *id);
+
+/* The in-flight key of a raw, valid id token (a string or an integer): "s:<decoded>" or
+ * "i:<digits>". 0, -EINVAL for any other token, -ENOMEM. */
+int jsonrpc_id_key(const char *tok, size_t len, char **key, size_t *key_len);
 
 /* Append one error response line ending in "\n" to out. id_raw is the raw id token or NULL
  * for `null`; data (borrowed) may be NULL. Returns 0 or -ENOMEM. */
