@@ -1,0 +1,52 @@
+/* The in-flight requests of one direction, keyed by jsonrpc id_key ("i:<digits>" or
+ * "s:<decoded text>", binary-safe). Open addressing with linear probing and a per-process
+ * random hash seed; O(1) on average and bounded: a table refuses entries beyond its
+ * maximum (-ENOSPC) instead of growing, so a peer that never answers (or floods requests)
+ * costs at most max_entries entries of memory (threats.md §4 "bounded memory"). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define IDTABLE_DEFAULT_MAX 4096
+
+enum inflight_flag {
+        INFLIGHT_ANSWERED = 1u << 0,    /* mcpcage answered the sender itself (drain, timeout) */
+        INFLIGHT_FORWARDED = 1u << 1,   /* the peer saw the request */
+};
+
+struct inflight {
+        char *key;              /* id_key, owned */
+        size_t key_len;
+        char *id_raw;           /* the raw id token, owned, NUL-terminated */
+        size_t id_len;
+        char *method;           /* owned */
+        char *tool;             /* tools/call params.name, owned or NULL */
+        char *uri;              /* resources/read params.uri, owned or NULL */
+        json_t *arguments;      /* sanitised arguments for the audit record, or NULL */
+        const char *rule;       /* static: JSON pointer of the rule that decided */
+        uint64_t start_ns, seq;
+        size_t request_bytes;
+        unsigned flags;
+};
+
+void inflight_free(struct inflight *e);
+
+struct idtable;
+
+int idtable_new(struct idtable **out, size_t max_entries);     /* 0 or -ENOMEM, -EINVAL */
+void idtable_free(struct idtable *t);                           /* frees every entry */
+size_t idtable_count(const struct idtable *t);
+size_t idtable_max(const struct idtable *t);
+struct inflight *idtable_find(const struct idtable *t, const char *key, size_t key_len);
+/* 0: the table owns e (e->seq is set). -EEXIST: the key is in flight. -ENOSPC: the table is
+ * at its maximum. -ENOMEM. On error the caller still owns e. */
+int idtable_insert(struct idtable *t, struct inflight *e);
+/* Unlink and hand back the entry (the caller frees it), or NULL. */
+struct inflight *idtable_remove(struct idtable *t, const char *key, size_t key_len);
+/* Empty the table into a malloc'd array in insertion order (*n entries, caller frees each
+ * and the array). Returns NULL with *n == 0 when empty or -ENOMEM (then the table keeps its
+ * entries). */
+struct inflight **idtable_take_all(struct idtable *t, size_t *n);
