@@ -12,6 +12,7 @@ or the MCP_TEST_MISBEHAVE environment variable (comma-separated):
     ignore_sigterm        SIGTERM is ignored (mcpcage must SIGKILL after the grace period)
     non_json_at_start     a non-JSON line on stdout before anything else
     stderr_flood=BYTES    BYTES of text on stderr at start
+    linger_after_eof      keep running after stdin EOF (only a signal ends it)
     sink                  count the lines received, answer nothing; at EOF write the count to
                           MCP_TEST_SINK_COUNT (for the 10^6-messages test)
 It never reads a file, runs a command or opens a URL other than one a test passes it.
@@ -131,6 +132,9 @@ class Server:
                 self.error(None, -32600, "Invalid Request")
                 continue
             self.dispatch(msg)
+        if "linger_after_eof" in FLAGS:
+            while True:
+                time.sleep(3600)
         for w in self.workers:
             w.join(timeout=5)
 
@@ -284,15 +288,16 @@ class Server:
 
     def t_spam(self, a, ctx):
         count = int(a.get("count", 1000))
+        if a.get("exit_after_ms") is not None:
+            # ends the process whether or not the writes below went through (a host that
+            # stopped reading blocks them)
+            threading.Timer(int(a["exit_after_ms"]) / 1000.0, os._exit, (7,)).start()
         line = b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"debug","data":"x"}}\n'
         chunk = 4096
         with self.out_lock:
             for start in range(0, count, chunk):
                 sys.stdout.buffer.write(line * min(chunk, count - start))
             sys.stdout.buffer.flush()
-        exit_code = a.get("exit")
-        if exit_code is not None:
-            os._exit(int(exit_code))
         return {"text": "sent %d notifications" % count}
 
     def host_input(self, ctx, key, method, params):
@@ -363,7 +368,10 @@ class Server:
                     sys.stdout.buffer.write(b"x" * 65536)
                     sys.stdout.buffer.flush()
         elif what == "malformed":
-            self.write_raw(a.get("line", "").encode("utf-8", "surrogateescape") + b"\n")
+            self.write_raw(base64.b64decode(a["b64"]) + b"\n")
+        elif what == "respond_id":
+            self.send({"jsonrpc": "2.0", "id": a["id"],
+                       "result": {"content": [{"type": "text", "text": "late"}]}})
         elif what == "ignore_sigterm":
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         elif what == "exit":
@@ -396,13 +404,18 @@ METHODS = {
 }
 
 
+FLOOD_LINE = b"mcp_test_server: stderr flood line ......................................\n"
+
+
 def flood_stderr(n):
-    line = b"mcp_test_server: stderr flood line .....................................\n"
-    left = n
-    while left > 0:
-        chunk = line * max(1, min(left, 1 << 16) // len(line))
-        os.write(2, chunk[:left])
-        left -= len(chunk[:left])
+    """n // len(FLOOD_LINE) whole lines on stderr."""
+    lines = n // len(FLOOD_LINE)
+    while lines > 0:
+        k = min(lines, 1024)
+        data = memoryview(FLOOD_LINE * k)
+        while data:
+            data = data[os.write(2, data):]
+        lines -= k
 
 
 def sink():
@@ -421,8 +434,11 @@ def sink():
             f.write("%d %d\n" % (lines, total))
 
 
+FLAGS = [f for f in os.environ.get("MCP_TEST_MISBEHAVE", "").split(",") if f]
+
+
 def main():
-    flags = [f for f in os.environ.get("MCP_TEST_MISBEHAVE", "").split(",") if f]
+    flags = FLAGS
     for f in flags:
         if f == "ignore_sigterm":
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -431,7 +447,7 @@ def main():
             sys.stdout.buffer.flush()
         elif f.startswith("stderr_flood="):
             flood_stderr(int(f.split("=", 1)[1]))
-        elif f != "sink":
+        elif f not in ("sink", "linger_after_eof"):
             sys.stderr.write("mcp_test_server: unknown MCP_TEST_MISBEHAVE flag %r\n" % f)
             sys.exit(2)
     if "sink" in flags:
