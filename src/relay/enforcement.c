@@ -1,0 +1,171 @@
+/* The one table of policy features this build does not enforce yet. An entry is asked for
+ * when the policy's value is not the do-nothing one; later issues delete their line. */
+#include "relay/enforcement.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+typedef bool (*asks_fn)(json_t *value);
+
+struct unenforced {
+        const char *label;      /* what the user reads */
+        const char *pointer;    /* the policy key whose value decides */
+        asks_fn asks;           /* true when that value asks for the feature */
+        bool show_value;        /* append the value to the label ("network.mode none") */
+};
+
+/* Anything but null, false, 0, "", "0", [] or {} asks for something. */
+static bool set(json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+        case JSON_FALSE: return false;
+        case JSON_TRUE: return true;
+        case JSON_INTEGER: return json_integer_value(v) != 0;
+        case JSON_REAL: return json_real_value(v) != 0.0;
+        case JSON_STRING: {
+                const char *s = json_string_value(v);
+                uint64_t n;
+                if (!*s || !strcmp(s, "0") || !strcmp(s, "off") || !strcmp(s, "unlimited"))
+                        return false;
+                return !((policy_parse_size(s, &n) == 0 || policy_parse_time(s, &n) == 0) && n == 0);
+        }
+        case JSON_ARRAY: return json_array_size(v) > 0;
+        case JSON_OBJECT: return json_object_size(v) > 0;
+        default: return true;
+        }
+}
+
+static bool not_none(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "none"); }
+static bool not_host(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "host"); }
+
+/* Every member of an object that is itself set ({"read": [], "deny": ["**\/.env"]}). */
+static bool any_member_set(json_t *v)
+{
+        const char *k;
+        json_t *m;
+        json_object_foreach(v, k, m)
+                if (json_is_object(m) ? any_member_set(m) : set(m))
+                        return true;
+        return false;
+}
+
+static bool env_filtering(json_t *env)
+{
+        json_t *pass = json_object_get(env, "pass"), *p;
+        size_t i;
+        bool pass_all = false;
+        json_array_foreach(pass, i, p)
+                if (json_is_string(p) && !strcmp(json_string_value(p), "*"))
+                        pass_all = true;
+        return !pass_all || set(json_object_get(env, "set")) || set(json_object_get(env, "from_file"));
+}
+
+static bool tool_rules(json_t *tools)
+{
+        json_t *star = json_object_get(tools, "*");
+        return json_object_size(tools) != 1 || !json_is_string(star) ||
+               strcmp(json_string_value(star), "allow");
+}
+
+static bool any_confirm(json_t *tools)
+{
+        const char *k;
+        json_t *rule;
+        json_object_foreach(tools, k, rule)
+                if (json_is_true(json_object_get(rule, "confirm")))
+                        return true;
+        return false;
+}
+
+static const struct unenforced table[] = {
+        { "filesystem view (isolation namespaces/landlock)", "/isolation", not_none, false },
+        { "network.mode", "/network/mode", not_host, true },
+        { "seccomp profile", "/seccomp/profile", not_none, true },
+        { "limits.memory", "/limits/memory", set, false },
+        { "limits.pids", "/limits/pids", set, false },
+        { "limits.cpu", "/limits/cpu", set, false },
+        { "limits.open_files", "/limits/open_files", set, false },
+        { "limits.file_size", "/limits/file_size", set, false },
+        { "limits.wall_time", "/limits/wall_time", set, false },
+        { "env filtering", "/env", env_filtering, false },
+        { "command.allow", "/command/allow", set, false },
+        { "command.sha256", "/command/sha256", set, false },
+        { "mcp.tools rules", "/mcp/tools", tool_rules, false },
+        { "mcp.scopes", "/mcp/scopes", set, false },
+        { "mcp.paths", "/mcp/paths", any_member_set, false },
+        { "mcp.methods", "/mcp/methods", any_member_set, false },
+        { "mcp.redact", "/mcp/redact", any_member_set, false },
+        { "mcp.injection", "/mcp/injection/action", set, false },
+        { "mcp.pin", "/mcp/pin/on_change", set, false },
+        { "mcp.limits.calls", "/mcp/limits/calls", set, false },
+        { "mcp.limits.call_timeout", "/mcp/limits/call_timeout", set, false },
+        { "mcp.kill_switch", "/mcp/kill_switch", set, false },
+        { "confirm", "/mcp/tools", any_confirm, false },
+};
+
+/* The `require` features this build provides (none yet: confinement is a later issue). */
+static const char *const provided[] = { NULL };
+
+json_t *enforcement_not_enforced(const struct policy *p)
+{
+        json_t *out = json_array();
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+                json_t *v = policy_get(p, table[i].pointer);
+                if (!v || !table[i].asks(v))
+                        continue;
+                json_t *label = table[i].show_value && json_is_string(v)
+                        ? json_sprintf("%s %s", table[i].label, json_string_value(v))
+                        : json_string(table[i].label);
+                if (!label || json_array_append_new(out, label) < 0) {
+                        json_decref(out);
+                        return NULL;
+                }
+        }
+        return out;
+}
+
+static bool is_provided(const char *feature)
+{
+        for (const char *const *f = provided; *f; f++)
+                if (!strcmp(*f, feature))
+                        return true;
+        return false;
+}
+
+int enforcement_check_require(const struct policy *p, struct mc_error *err)
+{
+        json_t *req = policy_get(p, "/require"), *f;
+        size_t i;
+        json_array_foreach(req, i, f) {
+                const char *name = json_string_value(f);
+                if (name && !is_provided(name))
+                        return mc_error_set(err, ENOTSUP,
+                                            "%s: /require/%zu: this build of mcpcage cannot provide \"%s\" yet; "
+                                            "remove it from \"require\" to run without it",
+                                            p->path, i, name);
+        }
+        return 0;
+}
+
+char *enforcement_join(const json_t *labels)
+{
+        struct buf b = { 0 };
+        size_t i;
+        json_t *l;
+        json_array_foreach(labels, i, l)
+                if (buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(l)) < 0) {
+                        buf_free(&b);
+                        return NULL;
+                }
+        if (buf_append(&b, "", 1) < 0) {
+                buf_free(&b);
+                return NULL;
+        }
+        return b.data;
+}

@@ -1,0 +1,320 @@
+/* One mcpcage run, in order: policy (nothing starts on any policy error), audit, inspector,
+ * server, relay, session_end. Returns the exit status of design.md. */
+#include "relay/session.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exit_codes.h"
+#include "audit/audit.h"
+#include "inspect/inspector.h"
+#include "policy/policy.h"
+#include "relay/enforcement.h"
+#include "relay/loop.h"
+#include "relay/session-internal.h"
+#include "sandbox/launch.h"
+#include "relay/cleanup-compat.h"
+#include "util/log.h"
+
+static void policy_env_clearp(struct policy_env *e) { policy_env_clear(e); }
+static void policy_freep(struct policy **p) { if (*p) policy_free(*p); }
+static void audit_closep(struct audit **a) { if (*a) audit_close(*a); }
+static void inspector_freep(struct inspector **i) { if (*i) inspector_free(*i); }
+
+static int read_size(const struct policy *p, const char *ptr, uint64_t dflt, uint64_t *out,
+                     struct mc_error *err)
+{
+        json_t *v = policy_get(p, ptr);
+        *out = dflt;
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_is_integer(v) && json_integer_value(v) > 0) {
+                *out = (uint64_t)json_integer_value(v);
+                return 0;
+        }
+        if (json_is_string(v) && policy_parse_size(json_string_value(v), out) == 0 && *out > 0)
+                return 0;
+        return mc_error_set(err, EINVAL, "%s: %s: expected a size of at least 1 byte", p->path, ptr);
+}
+
+static int read_time(const struct policy *p, const char *ptr, uint64_t dflt, uint64_t *out,
+                     struct mc_error *err)
+{
+        json_t *v = policy_get(p, ptr);
+        *out = dflt;
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_is_integer(v) && json_integer_value(v) >= 0) {
+                *out = (uint64_t)json_integer_value(v);
+                return 0;
+        }
+        if (json_is_string(v) && policy_parse_time(json_string_value(v), out) == 0)
+                return 0;
+        return mc_error_set(err, EINVAL, "%s: %s: expected a time (\"500ms\", \"2s\")", p->path, ptr);
+}
+
+int session_settings_read(const struct policy *p, struct session_settings *s, struct mc_error *err)
+{
+        int r = read_size(p, "/mcp/limits/message_bytes", SESSION_DEFAULT_MESSAGE_BYTES,
+                          &s->message_bytes, err);
+        if (r < 0)
+                return r;
+        /* The framer holds one line plus one read; keep that addressable. */
+        if (s->message_bytes > SIZE_MAX / 4)
+                return mc_error_set(err, EINVAL, "%s: /mcp/limits/message_bytes: too large", p->path);
+        return read_time(p, "/limits/shutdown_grace", SESSION_DEFAULT_GRACE_MS,
+                         &s->shutdown_grace_ms, err);
+}
+
+static int load_policy(const struct options *o, const struct policy_env *env, struct policy **out,
+                       struct mc_error *err)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        int r = policy_load(o->policy, env, &p, err);
+        if (r < 0)
+                return r;
+        struct policy_cli cli = {
+                .ro = o->ro, .n_ro = o->n_ro, .rw = o->rw, .n_rw = o->n_rw,
+                .grant = o->grant, .n_grant = o->n_grant,
+                .audit_log = o->audit_log, .isolation = o->isolation,
+        };
+        r = policy_apply_cli(p, &cli, env, err);
+        if (r < 0)
+                return r;
+        r = enforcement_check_require(p, err);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(p);
+        return 0;
+}
+
+static const char *server_name(const struct options *o, const struct policy *p)
+{
+        if (o->name)
+                return o->name;
+        if (strcmp(p->name, "default"))
+                return p->name;
+        const char *slash = strrchr(o->command[0], '/');
+        return slash ? slash + 1 : o->command[0];
+}
+
+static int open_audit(const struct options *o, const struct policy *p, struct audit **out,
+                      struct mc_error *err)
+{
+        json_t *alert = policy_get(p, "/audit/alert");
+        _cleanup_free_ char **argv = NULL;
+        if (json_array_size(alert) > 0) {
+                argv = calloc(json_array_size(alert) + 1, sizeof(*argv));
+                if (!argv)
+                        return mc_error_errno(err, ENOMEM, "audit.alert");
+                for (size_t i = 0; i < json_array_size(alert); i++)
+                        argv[i] = (char *)json_string_value(json_array_get(alert, i));
+        }
+        const char *file = json_string_value(policy_get(p, "/audit/file"));
+        struct audit_config cfg = {
+                .file = file && *file ? file : NULL,
+                .key_file = json_string_value(policy_get(p, "/audit/key")),
+                .syslog = json_is_true(policy_get(p, "/audit/syslog")),
+                .server = server_name(o, p),
+                .alert = argv,
+        };
+        int r = audit_open(out, &cfg, err);
+        if (r < 0)
+                return mc_error_prefix(err, "opening the audit log");
+        return 0;
+}
+
+/* What was applied around the server. This build starts it unconfined, so it says so; the
+ * sandbox issue replaces this with what its launcher reports. */
+static json_t *sandbox_json(const json_t *not_enforced)
+{
+        return json_pack("{s:s, s:[], s:s, s:{s:s, s:n}, s:s, s:i, s:s, s:[], s:O}",
+                         "isolation", "none", "namespaces", "root", "host",
+                         "seccomp", "profile", "none", "action",
+                         "cgroup", "none", "landlock_abi", 0, "network", "host",
+                         "degraded", "not_enforced", not_enforced);
+}
+
+static json_t *command_json(char *const *argv)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && argv[i]; i++)
+                if (json_array_append_new(a, json_string(argv[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static void emit(struct audit *a, const char *event, json_t *fields)
+{
+        if (!fields) {
+                log_warn("audit: cannot build the %s record (out of memory)", event);
+                return;
+        }
+        int r = audit_emit(a, event, fields);
+        if (r < 0)
+                log_warn("audit: writing %s: %s", event, strerror(-r));
+}
+
+static void emit_session_start(struct audit *a, const struct options *o, const struct policy *p,
+                               const json_t *not_enforced)
+{
+        const struct passwd *pw = getpwuid(getuid());
+        const char *user = pw ? pw->pw_name : getenv("USER");
+        json_t *cmd = command_json(o->command), *sb = sandbox_json(not_enforced);
+        json_t *f = cmd && sb ? json_pack("{s:I, s:I, s:s?, s:o, s:{s:s, s:s, s:s}, s:o, s:s}",
+                                          "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(),
+                                          "user", user, "command", cmd,
+                                          "policy", "name", p->name, "sha256", p->sha256, "path", p->path,
+                                          "sandbox", sb, "mcpcage", MCPCAGE_VERSION)
+                              : NULL;
+        if (!f) {
+                json_decref(cmd);
+                json_decref(sb);
+        }
+        emit(a, "session_start", f);
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t ns = (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
+        return ns > 0 ? (uint64_t)ns / 1000000u : 0;
+}
+
+static void emit_session_end(struct audit *a, const struct relay_result *res,
+                             const struct inspector_stats *st, uint64_t duration_ms)
+{
+        int ws = res->wait_status;
+        json_t *exit = WIFSIGNALED(ws) ? json_pack("{s:i}", "signal", WTERMSIG(ws))
+                                       : json_pack("{s:i}", "code", WEXITSTATUS(ws));
+        uint64_t cpu_us = (uint64_t)(res->ru.ru_utime.tv_sec + res->ru.ru_stime.tv_sec) * 1000000u +
+                          (uint64_t)(res->ru.ru_utime.tv_usec + res->ru.ru_stime.tv_usec);
+        json_t *f = exit ? json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "exit", exit,
+                                     "reason", relay_reason_name(res->reason),
+                                     "calls", (json_int_t)st->calls, "denied", (json_int_t)st->denied,
+                                     "redactions", (json_int_t)st->redactions,
+                                     "cpu_ms", (json_int_t)(cpu_us / 1000u),
+                                     "max_rss_kb", (json_int_t)res->ru.ru_maxrss,
+                                     "duration_ms", (json_int_t)duration_ms)
+                         : NULL;
+        emit(a, "session_end", f);
+}
+
+static int exit_status(int ws)
+{
+        if (WIFSIGNALED(ws))
+                return EXIT_SIGNAL_BASE + WTERMSIG(ws);
+        return WEXITSTATUS(ws);
+}
+
+/* As a shell does: not found is 127, found but not runnable 126; anything else is ours. */
+static int launch_failure(const struct options *o, const struct mc_error *err)
+{
+        switch (err->code) {
+        case ENOENT:
+                log_error("%s: command not found", o->command[0]);
+                return EXIT_NOT_FOUND;
+        case EACCES: case ENOEXEC: case EISDIR: case ENOTDIR: case ELOOP: case ETXTBSY:
+        case EPERM: case E2BIG: case ENAMETOOLONG: case ELIBBAD:
+                log_error("%s: %s", o->command[0], strerror(err->code));
+                return EXIT_CANNOT_EXEC;
+        default:
+                log_error("%s", err->msg);
+                return EXIT_MCPCAGE_ERROR;
+        }
+}
+
+static int fail(const struct mc_error *err)
+{
+        log_error("%s", err->msg[0] ? err->msg : strerror(err->code ? err->code : EINVAL));
+        return EXIT_MCPCAGE_ERROR;
+}
+
+/* Never a silent no-op: what the policy asks for and this build does not do is said once. */
+static void say_not_enforced(const struct policy *p, const json_t *not_enforced)
+{
+        const char *iso = json_string_value(policy_get(p, "/isolation"));
+        if (iso && !strcmp(iso, "none"))
+                log_warn("isolation none: the server runs unconfined; only the protocol is inspected");
+        if (json_array_size(not_enforced) == 0)
+                return;
+        _cleanup_free_ char *list = enforcement_join(not_enforced);
+        log_warn("not enforced by this build: %s; see mcpcage(1)", list ? list : "(out of memory)");
+}
+
+static int run_server(const struct options *o, const struct policy *p, struct audit *a,
+                      struct inspector *ins, const struct session_settings *s,
+                      const json_t *not_enforced, const struct timespec *t0)
+{
+        struct mc_error err = { 0 };
+        struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL };
+        struct child ch = { .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        int r = launch_child(&lc, &ch, &err);
+        emit_session_start(a, o, p, not_enforced);
+        struct inspector_stats st = { 0 };
+        if (r < 0) {
+                int code = launch_failure(o, &err);
+                struct relay_result res = { .wait_status = (code & 0xff) << 8, .reaped = true,
+                                            .reason = RELAY_CHILD_EXITED };
+                emit_session_end(a, &res, &st, ms_since(t0));
+                return code;
+        }
+        log_info("started %s (pid %d)", o->command[0], (int)ch.pid);
+        struct relay_config rc = {
+                .host_in = STDIN_FILENO, .host_out = STDOUT_FILENO, .host_err = STDERR_FILENO,
+                .child = &ch, .ins = ins, .audit = a,
+                .message_bytes = (size_t)s->message_bytes,
+                .shutdown_grace_ms = s->shutdown_grace_ms,
+        };
+        struct relay_result res;
+        r = relay_run(&rc, &res, &err);
+        inspector_get_stats(ins, &st);
+        emit_session_end(a, &res, &st, ms_since(t0));
+        if (r < 0)
+                return fail(&err);
+        if (res.killed)
+                log_warn("the server did not exit after SIGTERM; it was killed");
+        return exit_status(res.wait_status);
+}
+
+int session_run(const struct options *opts)
+{
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        log_set_level(opts->verbosity);
+        struct mc_error err = { 0 };
+        _cleanup_(policy_env_clearp) struct policy_env env = { 0 };
+        if (policy_env_from_process(&env, &err) < 0)
+                return fail(&err);
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        if (load_policy(opts, &env, &p, &err) < 0)
+                return fail(&err);
+        struct session_settings s;
+        if (session_settings_read(p, &s, &err) < 0)
+                return fail(&err);
+        _cleanup_json_ json_t *not_enforced = enforcement_not_enforced(p);
+        if (!not_enforced)
+                return fail(&(struct mc_error){ .code = ENOMEM });
+        if (opts->dry_run)
+                return dryrun_print(stdout, p, opts, &s, not_enforced);
+        say_not_enforced(p, not_enforced);
+        _cleanup_(audit_closep) struct audit *a = NULL;
+        if (open_audit(opts, p, &a, &err) < 0)
+                return fail(&err);
+        _cleanup_(inspector_freep) struct inspector *ins = NULL;
+        if (inspector_new(&ins, p, a, &err) < 0)
+                return fail(&err);
+        if (relay_signals_block(&err) < 0)
+                return fail(&err);
+        return run_server(opts, p, a, ins, &s, not_enforced, &t0);
+}
