@@ -54,7 +54,7 @@ static int compile_deny(struct command_rule *cr, json_t *list, struct mc_error *
                 struct deny_pattern *dp = &cr->deny[i];
                 int code;
                 PCRE2_SIZE off;
-                snprintf(dp->rule, sizeof(dp->rule), "%s/deny/%zu", cr->rule, i);
+                rule_format(dp->rule, sizeof(dp->rule), "%s/deny/%zu", cr->rule, i);
                 if (!json_is_string(v))
                         return mc_error_set(err, EINVAL, "%s: not a string", dp->rule);
                 dp->code = pcre2_compile((PCRE2_SPTR)json_string_value(v), json_string_length(v),
@@ -80,7 +80,7 @@ static int compile_one(struct command_rule *cr, const char *pointer, json_t *spe
         size_t i;
         json_t *v;
 
-        snprintf(cr->rule, sizeof(cr->rule), "%s", map_rule);
+        rule_format(cr->rule, sizeof(cr->rule), "%s", map_rule);
         rule_pointer_append(cr->rule, sizeof(cr->rule), pointer);
         if (!json_is_object(spec))
                 return mc_error_set(err, EINVAL, "%s: not an object", cr->rule);
@@ -116,7 +116,7 @@ int command_rules_compile(json_t *commands, const char *map_rule, struct command
                 free(c);
                 return mc_error_set(err, ENOMEM, "%s: out of memory", map_rule);
         }
-        snprintf(c->map_rule, sizeof(c->map_rule), "%s", map_rule);
+        rule_format(c->map_rule, sizeof(c->map_rule), "%s", map_rule);
         json_object_foreach(commands, key, spec) {
                 r = compile_one(&c->v[c->n++], key, spec, map_rule, err);
                 if (r < 0)
@@ -192,7 +192,7 @@ static void check_program(const struct command_rule *cr, const char *tok, size_t
         char allow_rule[RULE_POINTER_MAX];
         const char *slash = memrchr(tok, '/', len);
 
-        snprintf(allow_rule, sizeof(allow_rule), "%s/allow", cr->rule);
+        rule_format(allow_rule, sizeof(allow_rule), "%s/allow", cr->rule);
         if (slash && !(cr->allow && in_allow(cr->allow, tok, len))) {
                 if (!in_list(system_bin, ARRAY_SIZE(system_bin), tok, (size_t)(slash - tok)) ||
                     slash + 1 == tok + len) {
@@ -316,9 +316,9 @@ static void check_values(const struct command_rule *cr, json_t *vals, struct rul
                 }
                 check_line(cr, text.data ? text.data : "", text.len, d);
                 if (!d->allow) {
-                        char old[RULE_REASON_MAX];
-                        memcpy(old, d->reason, sizeof(old));
-                        snprintf(d->reason, sizeof(d->reason), "argument %s: %s", cr->pointer, old);
+                        char at[RULE_POINTER_MAX + 16];
+                        rule_format(at, sizeof(at), "argument %s", cr->pointer);
+                        rule_reason_prefix(d, at);
                         return;
                 }
         }

@@ -8,7 +8,7 @@
 void rule_allow(struct rule_decision *d, const char *rule)
 {
         d->allow = true;
-        snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+        rule_format(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
         d->reason[0] = '\0';
 }
 
@@ -17,10 +17,29 @@ void rule_deny(struct rule_decision *d, const char *rule, const char *fmt, ...)
         va_list ap;
 
         d->allow = false;
-        snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+        rule_format(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
         va_start(ap, fmt);
         vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
         va_end(ap);
+}
+
+bool rule_format(char *buf, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        return n >= 0 && (size_t)n < size;
+}
+
+void rule_reason_prefix(struct rule_decision *d, const char *prefix)
+{
+        char old[RULE_REASON_MAX];
+
+        memcpy(old, d->reason, sizeof(old));
+        rule_format(d->reason, sizeof(d->reason), "%s: %s", prefix, old);
 }
 
 bool rule_pointer_append(char *ptr, size_t size, const char *token)

@@ -20,6 +20,12 @@ void rule_allow(struct rule_decision *d, const char *rule);
 void rule_deny(struct rule_decision *d, const char *rule, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* snprintf for the bounded pointer and reason buffers, where truncation is accepted (a
+ * shortened reason is still a deny); false when the text was cut. */
+bool rule_format(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Put "<prefix>: " in front of d->reason ("argument /path: ..."). */
+void rule_reason_prefix(struct rule_decision *d, const char *prefix);
+
 /* Append one RFC 6901 reference token to a pointer ("~" -> "~0", "/" -> "~1"), so a tool
  * named "a/b" or an argument pointer "/path" yields an unambiguous pointer. Truncates
  * (always NUL-terminated) when the result does not fit; returns false then. */

@@ -452,7 +452,7 @@ static int compile_roots(struct path_rules *r, json_t *list, const char *key,
                                             key, i);
                 struct path_root *root = &r->roots[r->n_roots];
                 *root = (struct path_root){ .mode = mode };
-                snprintf(root->rule, sizeof(root->rule), "/mcp/paths/%s/%zu", key, i);
+                rule_format(root->rule, sizeof(root->rule), "/mcp/paths/%s/%zu", key, i);
                 root->lexical = normalise(s);
                 if (!root->lexical)
                         return mc_error_set(err, ENOMEM, "%s: out of memory", root->rule);
@@ -485,7 +485,7 @@ static int compile_deny(struct path_rules *r, json_t *list, struct mc_error *err
                 if (!json_is_string(v))
                         return mc_error_set(err, EINVAL, "/mcp/paths/deny/%zu: not a string", i);
                 r->deny[i].glob = json_string_value(v);
-                snprintf(r->deny[i].rule, sizeof(r->deny[i].rule), "/mcp/paths/deny/%zu", i);
+                rule_format(r->deny[i].rule, sizeof(r->deny[i].rule), "/mcp/paths/deny/%zu", i);
                 r->n_deny++;
         }
         return 0;
@@ -542,14 +542,6 @@ bool path_rules_empty(const struct path_rules *r)
         return !r || r->n_roots == 0;
 }
 
-static void prefix_reason(struct rule_decision *d, const char *key)
-{
-        char old[RULE_REASON_MAX];
-
-        memcpy(old, d->reason, sizeof(old));
-        snprintf(d->reason, sizeof(d->reason), "argument %s: %s", key, old);
-}
-
 void path_check_arguments(const struct path_rules *r, json_t *paths_map, const char *map_rule,
                           json_t *arguments, struct rule_decision *d)
 {
@@ -563,7 +555,7 @@ void path_check_arguments(const struct path_rules *r, json_t *paths_map, const c
                 size_t i;
                 json_t *v;
 
-                snprintf(rule, sizeof(rule), "%s", map_rule);
+                rule_format(rule, sizeof(rule), "%s", map_rule);
                 rule_pointer_append(rule, sizeof(rule), key);
                 if (!m || (strcmp(m, "read") && strcmp(m, "write"))) {
                         rule_deny(d, rule, "path mode is neither \"read\" nor \"write\"");
@@ -582,7 +574,9 @@ void path_check_arguments(const struct path_rules *r, json_t *paths_map, const c
                         path_check(r, json_string_value(v), json_string_length(v),
                                    m[0] == 'w' ? PATH_WRITE : PATH_READ, d);
                         if (!d->allow) {
-                                prefix_reason(d, key);
+                                char at[RULE_POINTER_MAX + 16];
+                                rule_format(at, sizeof(at), "argument %s", key);
+                                rule_reason_prefix(d, at);
                                 return;
                         }
                 }
