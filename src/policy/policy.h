@@ -17,6 +17,10 @@ struct policy {
         char *name;          /* "default", the NAME given, or the file's basename without .json */
         char *path;          /* file it came from, or "<built-in>" */
         char sha256[65];     /* hex SHA-256 of the canonical (sorted, compact) dump of root */
+        /* Private to the policy layer: the merged layers before defaults and the ceiling
+         * (all layers, and only those read from files), kept so policy_apply_cli can redo
+         * defaults, validation and the ceiling on top of the command-line additions. */
+        json_t *merged, *written;
 };
 
 /* Where names are looked up and what variables expand to. policy_env_from_process() fills
