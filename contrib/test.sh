@@ -1,0 +1,32 @@
+#!/bin/bash
+# The whole test suite, from a fresh clone: install what is missing, build twice (build/
+# plain, build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer), run every meson
+# test of both (the integration tests run each case as root and again as nobody), then
+# count TAP results over both. The last line is `tests: N passed, N failed, N skipped`;
+# the exit status is non-zero when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+contrib/setup.sh </dev/null
+
+configure() { # DIR [meson options...]
+        local dir=$1; shift
+        if [ -f "$dir/build.ninja" ]; then
+                meson setup --reconfigure "$dir" "$@" >/dev/null
+        else
+                meson setup "$dir" "$@"
+        fi
+}
+
+status=0
+for spec in "build" "build-asan -Dsanitize=true -Db_lundef=false"; do
+        read -r -a args <<<"$spec"
+        dir=${args[0]}
+        configure "${args[@]}"
+        ninja -C "$dir"
+        # Test logs land in $dir/meson-logs/testlog.{txt,json}; failures print their log.
+        meson test -C "$dir" --print-errorlogs --num-processes 2 </dev/null || status=1
+done
+
+python3 tests/summarize.py build build-asan || status=1
+exit $status
