@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -28,8 +29,9 @@
 #include "util/log.h"
 
 /* The server's stderr is passed through with at most this much held back. */
-#define STDERR_BUFFER (256 * 1024)
+#define STDERR_BUFFER (512 * 1024)
 #define STDERR_CHUNK (64 * 1024)
+#define STDERR_STALL_MS 1000
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
            T_SIGNAL, T_TIMER, T_PIDFD, T_COUNT };
@@ -50,6 +52,8 @@ struct loop {
         struct framer host_fr, child_fr;
         struct queue to_child, to_host;
         struct buf errq;
+        uint64_t err_stall_deadline;
+        bool err_dropping;
         uint64_t now;
         enum stage stage;
         uint64_t stage_deadline, flush_deadline, armed_deadline;
@@ -281,6 +285,14 @@ static int pump_input(struct loop *l, bool from_host)
 
 /* ---- the server's stderr, passed through raw ---- */
 
+/* A slow reader of our stderr holds the server back, as it would without mcpcage; one that
+ * has not taken a byte for STDERR_STALL_MS is not reading at all, and from then on the
+ * server's stderr is dropped (and counted) rather than stalling the protocol. */
+static bool stderr_dropping(const struct loop *l)
+{
+        return l->err_dropping || !is_open(l, T_ERR_OUT);
+}
+
 static void errq_write(struct loop *l)
 {
         while (l->errq.len > 0 && is_open(l, T_ERR_OUT)) {
@@ -290,20 +302,33 @@ static void errq_write(struct loop *l)
                 if (w < 0 && errno == EAGAIN)
                         return;
                 if (w <= 0) {
-                        /* Nobody reads our stderr any more: count, never stall. */
                         l->res->stderr_dropped += l->errq.len;
                         buf_reset(&l->errq);
                         watch_close(l, T_ERR_OUT);
                         return;
                 }
                 buf_consume(&l->errq, (size_t)w);
+                l->err_stall_deadline = 0;
+                l->err_dropping = false;
         }
 }
 
 static int pump_stderr(struct loop *l)
 {
-        char chunk[STDERR_CHUNK];
-        ssize_t n = read(l->w[T_CHILD_ERR].fd, chunk, sizeof(chunk));
+        static char sink[STDERR_CHUNK];
+        bool drop = l->errq.len >= STDERR_BUFFER;
+        if (drop && !stderr_dropping(l))
+                return 0;
+        char *dst = sink;
+        size_t room = sizeof(sink);
+        if (!drop) {
+                room = STDERR_BUFFER - l->errq.len;
+                int r = buf_reserve(&l->errq, room);
+                if (r < 0)
+                        return r;
+                dst = l->errq.data + l->errq.len;
+        }
+        ssize_t n = read(l->w[T_CHILD_ERR].fd, dst, room);
         if (n < 0 && errno == EINTR)
                 return 0;
         if (n < 0 && errno == EAGAIN) {
@@ -315,17 +340,14 @@ static int pump_stderr(struct loop *l)
                 watch_close(l, T_CHILD_ERR);
                 return 0;
         }
-        if (!is_open(l, T_ERR_OUT)) {
+        if (drop || !is_open(l, T_ERR_OUT)) {
                 l->res->stderr_dropped += (uint64_t)n;
                 return 0;
         }
-        size_t room = STDERR_BUFFER - l->errq.len;
-        size_t keep = (size_t)n < room ? (size_t)n : room;
-        l->res->stderr_dropped += (uint64_t)n - keep;
-        int r = buf_append(&l->errq, chunk, keep);
-        if (r < 0)
-                return r;
+        l->errq.len += (size_t)n;
         errq_write(l);
+        if (l->errq.len >= STDERR_BUFFER && !l->err_stall_deadline)
+                l->err_stall_deadline = ms_from_now(l, STDERR_STALL_MS);
         return 0;
 }
 
@@ -437,6 +459,10 @@ static int on_timer(struct loop *l)
         l->armed_deadline = 0;
         if (l->stage_deadline && l->now >= l->stage_deadline)
                 advance_stage(l);
+        if (l->err_stall_deadline && l->now >= l->err_stall_deadline) {
+                l->err_stall_deadline = 0;
+                l->err_dropping = true;
+        }
         uint64_t d = inspector_next_deadline(l->cfg->ins);
         if (d && d <= l->now && !l->res->reaped) {
                 /* A timed-out host request: the error goes back to the host (its sender),
@@ -481,6 +507,12 @@ static int after_io(struct loop *l)
         flush_queue(l, T_HOST_OUT);
         if (l->close_child_in && queue_len(&l->to_child) == 0)
                 watch_close(l, T_CHILD_IN);
+        if (l->res->reaped && is_open(l, T_CHILD_OUT) && l->now >= l->flush_deadline) {
+                /* The host stopped reading and the rest of the server's output cannot move:
+                 * give up on it rather than wait for ever. */
+                log_debug("the host is not reading; dropping the server's remaining output");
+                watch_close(l, T_CHILD_OUT);
+        }
         if (l->res->reaped && !is_open(l, T_CHILD_OUT) && !l->drained) {
                 /* Every host request still unanswered gets an error, if the host still reads. */
                 struct buf answers = { 0 };
@@ -519,7 +551,7 @@ static bool update_interest(struct loop *l)
         uint32_t want[T_COUNT] = {
                 [T_HOST_IN] = input_want(l, true),
                 [T_CHILD_OUT] = input_want(l, false),
-                [T_CHILD_ERR] = EPOLLIN,
+                [T_CHILD_ERR] = l->errq.len < STDERR_BUFFER || stderr_dropping(l) ? EPOLLIN : 0,
                 [T_HOST_OUT] = queue_len(&l->to_host) ? EPOLLOUT : 0,
                 [T_CHILD_IN] = queue_len(&l->to_child) ? EPOLLOUT : 0,
                 [T_ERR_OUT] = l->errq.len ? EPOLLOUT : 0,
@@ -544,6 +576,8 @@ static int arm_timer(struct loop *l)
                 d = c;
         if (l->flush_deadline && (!d || l->flush_deadline < d))
                 d = l->flush_deadline;
+        if (l->err_stall_deadline && (!d || l->err_stall_deadline < d))
+                d = l->err_stall_deadline;
         if (d == l->armed_deadline)
                 return 0;
         struct itimerspec its = { 0 };
@@ -651,6 +685,7 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         struct child *ch = c->child;
         fd_grow_pipe(ch->stdin_fd);
         fd_grow_pipe(ch->stdout_fd);
+        fd_grow_pipe(c->host_out);
         int fds[T_COUNT] = { c->host_in, c->host_out, TAKE_FD(ch->stdin_fd), TAKE_FD(ch->stdout_fd),
                              TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd) };
         bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true };
@@ -678,9 +713,14 @@ static void loop_teardown(struct loop *l)
         /* Last chance for the server's stderr, without waiting. */
         errq_write(l);
         l->res->stderr_dropped += l->errq.len;
-        if (l->res->stderr_dropped)
-                log_warn("dropped %" PRIu64 " bytes of the server's stderr: our stderr was not being read",
-                         l->res->stderr_dropped);
+        if (l->res->stderr_dropped && is_open(l, T_ERR_OUT)) {
+                /* Through the non-blocking fd: our stderr may be exactly what is stuck. */
+                char line[160];
+                int n = snprintf(line, sizeof(line), "mcpcage: dropped %" PRIu64 " bytes of the "
+                                 "server's stderr: our stderr was not being read\n",
+                                 l->res->stderr_dropped);
+                (void)!write(l->w[T_ERR_OUT].fd, line, (size_t)n);
+        }
         for (int t = 0; t < T_COUNT; t++)
                 watch_close(l, (enum tag)t);
         fd_restore(&l->in_flags);
