@@ -187,3 +187,36 @@ struct inflight **idtable_take_all(struct idtable *t, size_t *n)
         qsort(v, *n, sizeof(*v), by_seq);
         return v;
 }
+
+int idring_add(struct idring *r, const char *key, size_t key_len)
+{
+        char *k = malloc(key_len ? key_len : 1);
+        if (!k)
+                return -ENOMEM;
+        memcpy(k, key, key_len);
+        free(r->keys[r->next]);
+        r->keys[r->next] = k;
+        r->lens[r->next] = key_len;
+        r->next = (r->next + 1) % IDRING_SIZE;
+        return 0;
+}
+
+bool idring_take(struct idring *r, const char *key, size_t key_len)
+{
+        for (size_t i = 0; i < IDRING_SIZE; i++)
+                if (r->keys[i] && r->lens[i] == key_len && !memcmp(r->keys[i], key, key_len)) {
+                        free(r->keys[i]);
+                        r->keys[i] = NULL;
+                        return true;
+                }
+        return false;
+}
+
+void idring_clear(struct idring *r)
+{
+        for (size_t i = 0; i < IDRING_SIZE; i++) {
+                free(r->keys[i]);
+                r->keys[i] = NULL;
+        }
+        r->next = 0;
+}

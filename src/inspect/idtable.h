@@ -15,6 +15,7 @@
 enum inflight_flag {
         INFLIGHT_ANSWERED = 1u << 0,    /* mcpcage answered the sender itself (drain, timeout) */
         INFLIGHT_FORWARDED = 1u << 1,   /* the peer saw the request */
+        INFLIGHT_NUL_NAME = 1u << 2,    /* the tool name or uri decodes with a U+0000 in it */
 };
 
 struct inflight {
@@ -50,3 +51,17 @@ struct inflight *idtable_remove(struct idtable *t, const char *key, size_t key_l
  * and the array). Returns NULL with *n == 0 when empty or -ENOMEM (then the table keeps its
  * entries). */
 struct inflight **idtable_take_all(struct idtable *t, size_t *n);
+
+/* A small ring of recently closed ids (requests mcpcage answered without forwarding, or
+ * that were cancelled), so that a late cancel or a late answer for one of them is dropped
+ * quietly instead of reaching the peer or raising a false spoofing alarm. Oldest entries
+ * fall out: memory stays bounded. */
+#define IDRING_SIZE 64
+struct idring {
+        char *keys[IDRING_SIZE];
+        size_t lens[IDRING_SIZE];
+        size_t next;
+};
+int idring_add(struct idring *r, const char *key, size_t key_len);     /* 0 or -ENOMEM */
+bool idring_take(struct idring *r, const char *key, size_t key_len);   /* found (and forgotten) */
+void idring_clear(struct idring *r);

@@ -1,0 +1,184 @@
+/* The inspector's life cycle and the entry points the relay calls. Each line goes through
+ * one pipeline (framer -> classify -> decide -> answer/forward); the per-direction steps
+ * are in from-host.c and from-server.c, the audit records in records.c. */
+#include "inspect/inspector-internal.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MESSAGE_BYTES (16u << 20)
+
+static int read_config(struct inspector *ins, const struct policy *p, struct mc_error *err)
+{
+        json_t *mode = policy_get(p, "/audit/arguments");
+        if (mode && !json_is_null(mode)) {
+                if (!json_is_string(mode) || args_mode_parse(json_string_value(mode), &ins->args_mode) < 0)
+                        return mc_error_set(err, EINVAL, "policy %s: /audit/arguments: expected \"full\", "
+                                            "\"sanitized\", \"shape\" or \"none\"", p->path);
+        }
+        ins->message_bytes = DEFAULT_MESSAGE_BYTES;
+        json_t *mb = policy_get(p, "/mcp/limits/message_bytes");
+        if (json_is_integer(mb) && json_integer_value(mb) > 0)
+                ins->message_bytes = (uint64_t)json_integer_value(mb);
+        else if (json_is_string(mb)) {
+                if (policy_parse_size(json_string_value(mb), &ins->message_bytes) < 0 || !ins->message_bytes)
+                        return mc_error_set(err, EINVAL, "policy %s: /mcp/limits/message_bytes: not a size",
+                                            p->path);
+        } else if (mb && !json_is_null(mb))
+                return mc_error_set(err, EINVAL, "policy %s: /mcp/limits/message_bytes: not a size", p->path);
+        return 0;
+}
+
+int inspector_new(struct inspector **out, const struct policy *p, struct audit *a,
+                  struct mc_error *err)
+{
+        if (!p)
+                return mc_error_set(err, EINVAL, "inspector: no policy");
+        struct inspector *ins = calloc(1, sizeof(*ins));
+        if (!ins)
+                return mc_error_set(err, ENOMEM, "inspector: out of memory");
+        ins->policy = p;
+        ins->audit = a;
+        ins->host.name = "host";
+        ins->server.name = "server";
+        int r = read_config(ins, p, err);
+        if (r >= 0 && (idtable_new(&ins->host.inflight, IDTABLE_DEFAULT_MAX) < 0 ||
+                       idtable_new(&ins->server.inflight, IDTABLE_DEFAULT_MAX) < 0))
+                r = mc_error_set(err, ENOMEM, "inspector: out of memory");
+        if (r < 0) {
+                inspector_free(ins);
+                return r;
+        }
+        *out = ins;
+        return 0;
+}
+
+static void direction_clear(struct direction *d)
+{
+        idtable_free(d->inflight);
+        idring_clear(&d->answered);
+        idring_clear(&d->cancelled);
+}
+
+void inspector_free(struct inspector *ins)
+{
+        if (!ins)
+                return;
+        direction_clear(&ins->host);
+        direction_clear(&ins->server);
+        buf_free(&ins->to_peer);
+        buf_free(&ins->to_sender);
+        free(ins);
+}
+
+void verdict_begin(struct inspector *ins, struct verdict *v)
+{
+        buf_reset(&ins->to_peer);
+        buf_reset(&ins->to_sender);
+        v->forward = false;
+        v->to_peer = &ins->to_peer;
+        v->to_sender = &ins->to_sender;
+}
+
+/* Blank lines (some servers print them between messages) carry no message: nothing to
+ * answer, nothing to forward, nothing worth an alert. */
+bool line_is_blank(const char *line, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+                        return false;
+        return true;
+}
+
+void inspect_from_host(struct inspector *ins, const char *line, size_t len, uint64_t now_ns,
+                       struct verdict *v)
+{
+        verdict_begin(ins, v);
+        if (!line_is_blank(line, len))
+                host_line(ins, line, len, now_ns, v);
+}
+
+void inspect_from_server(struct inspector *ins, const char *line, size_t len, uint64_t now_ns,
+                         struct verdict *v)
+{
+        verdict_begin(ins, v);
+        if (!line_is_blank(line, len))
+                server_line(ins, line, len, now_ns, v);
+}
+
+void inspect_oversize(struct inspector *ins, bool from_host, const char *head, size_t head_len,
+                      uint64_t now_ns, struct verdict *v)
+{
+        enum id_type t = ID_NONE;
+        struct span id = { 0 };
+        char detail[128];
+        (void)now_ns;
+
+        verdict_begin(ins, v);
+        if (!jsonrpc_recover_id(head, head_len, &t, &id) || t == ID_NULL)
+                id = (struct span){ 0 };
+        snprintf(detail, sizeof(detail), "a message from the %s exceeds mcp.limits.message_bytes "
+                 "(%llu bytes)", from_host ? "host" : "server", (unsigned long long)ins->message_bytes);
+        record_security(ins, "oversize_message", "warning", detail, head, id, NULL);
+        if (!from_host)
+                return;
+        char msg[96];
+        snprintf(msg, sizeof(msg), "message exceeds mcp.limits.message_bytes (%llu bytes)",
+                 (unsigned long long)ins->message_bytes);
+        answer_error(v->to_sender, id.len ? head + id.off : NULL, id.len, JSONRPC_INVALID_REQUEST, msg);
+        if (!id.len)
+                return;
+        /* the server never sees it: a later cancel for this id must not reach it either */
+        char *key;
+        size_t key_len;
+        if (jsonrpc_id_key(head + id.off, id.len, &key, &key_len) == 0) {
+                if (!idtable_find(ins->host.inflight, key, key_len))
+                        idring_add(&ins->host.answered, key, key_len);
+                free(key);
+        }
+}
+
+/* No timers yet: mcp.limits.call_timeout arrives with the timeout stage. */
+uint64_t inspector_next_deadline(const struct inspector *ins)
+{
+        (void)ins;
+        return 0;
+}
+
+void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v)
+{
+        (void)now_ns;
+        verdict_begin(ins, v);
+}
+
+void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,
+                     struct buf *to_host)
+{
+        const char *msg = reason ? reason : "mcpcage: server exited before answering";
+        size_t n = 0;
+        struct inflight **all = idtable_take_all(ins->host.inflight, &n);
+        if (!all && idtable_count(ins->host.inflight))
+                log_error("inspector: out of memory draining %zu requests",
+                          idtable_count(ins->host.inflight));
+        for (size_t i = 0; i < n; i++) {
+                struct inflight *e = all[i];
+                if (!(e->flags & INFLIGHT_ANSWERED)) {
+                        answer_error(to_host, e->id_raw, e->id_len, JSONRPC_INTERNAL_ERROR, msg);
+                        record_call(ins, e, "error", 0, now_ns);
+                }
+                inflight_free(e);
+        }
+        free(all);
+        /* the server's own requests die with it: nobody is left to answer */
+        all = idtable_take_all(ins->server.inflight, &n);
+        for (size_t i = 0; i < n; i++)
+                inflight_free(all[i]);
+        free(all);
+}
+
+void inspector_get_stats(const struct inspector *ins, struct inspector_stats *st)
+{
+        *st = ins->stats;
+}

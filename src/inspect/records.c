@@ -1,0 +1,86 @@
+/* The audit records the inspector writes (audit.md: call, server_request, security) and the
+ * error lines it answers with. A record carries ids, names, sizes and sanitised arguments,
+ * never message content. */
+#include "inspect/inspector-internal.h"
+#include "inspect/inspect-cleanup.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void answer_error(struct buf *out, const char *id_raw, size_t id_len, int code, const char *message)
+{
+        if (jsonrpc_append_error(out, id_raw, id_len, code, message, NULL) < 0)
+                log_error("inspector: cannot build an error response (%s)", message);
+}
+
+/* The id as its JSON value when jansson can hold it (1 stays 1, "1" stays "1"), else the
+ * raw token as a string (integers beyond 64 bits). */
+static json_t *id_value(const char *raw, size_t len)
+{
+        json_t *v = json_loadb(raw, len, JSON_DECODE_ANY, NULL);
+        return v ? v : json_stringn(raw, len);
+}
+
+static int set(json_t *o, const char *k, json_t *v)
+{
+        return v && json_object_set_new(o, k, v) == 0 ? 0 : -ENOMEM;
+}
+
+static int set_opt_str(json_t *o, const char *k, const char *s)
+{
+        return s ? set(o, k, json_string(s)) : 0;
+}
+
+void record_call(struct inspector *ins, const struct inflight *e, const char *status,
+                 size_t response_bytes, uint64_t now_ns)
+{
+        ins->stats.calls++;
+        if (!ins->audit)
+                return;
+        _cleanup_json_ json_t *f = json_object();
+        uint64_t ms = now_ns > e->start_ns ? (now_ns - e->start_ns) / 1000000 : 0;
+        if (!f || set(f, "id", id_value(e->id_raw, e->id_len)) < 0 ||
+            set(f, "method", json_string(e->method)) < 0 ||
+            set_opt_str(f, "tool", e->tool) < 0 || set_opt_str(f, "uri", e->uri) < 0 ||
+            (e->arguments && set(f, "arguments", json_incref(e->arguments)) < 0) ||
+            set(f, "decision", json_string("allow")) < 0 ||
+            set(f, "rule", json_string(e->rule ? e->rule : RULE_DEFAULT)) < 0 ||
+            set(f, "status", json_string(status)) < 0 ||
+            set(f, "duration_ms", json_integer((json_int_t)ms)) < 0 ||
+            set(f, "request_bytes", json_integer((json_int_t)e->request_bytes)) < 0 ||
+            set(f, "response_bytes", json_integer((json_int_t)response_bytes)) < 0 ||
+            set(f, "redactions", json_object()) < 0 || set(f, "flags", json_array()) < 0) {
+                log_error("inspector: out of memory building a call record");
+                return;
+        }
+        int r = audit_emit(ins->audit, "call", TAKE_PTR(f));
+        if (r < 0)
+                log_debug("inspector: call record not written: %s", strerror(-r));
+}
+
+void record_server_request(struct inspector *ins, const struct inflight *e, const char *decision)
+{
+        if (!ins->audit)
+                return;
+        _cleanup_json_ json_t *f = json_object();
+        if (!f || set(f, "id", id_value(e->id_raw, e->id_len)) < 0 ||
+            set(f, "method", json_string(e->method)) < 0 ||
+            set(f, "decision", json_string(decision)) < 0 ||
+            set(f, "rule", json_string(e->rule ? e->rule : RULE_DEFAULT)) < 0) {
+                log_error("inspector: out of memory building a server_request record");
+                return;
+        }
+        audit_emit(ins->audit, "server_request", TAKE_PTR(f));
+}
+
+void record_security(struct inspector *ins, const char *kind, const char *severity, const char *detail,
+                     const char *buf, struct span id, const char *tool)
+{
+        log_debug("inspector: %s: %s", kind, detail);
+        if (!ins->audit)
+                return;
+        _cleanup_free_ char *id_raw = id.len ? strndup(buf + id.off, id.len) : NULL;
+        audit_security(ins->audit, kind, severity, detail, id_raw, tool);
+}

@@ -1,0 +1,213 @@
+/* audit.arguments (see sanitize.h). jansson builds the tree; the walk replaces values in
+ * place in that private copy. */
+#include "inspect/sanitize.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+static const char *const secret_words[] = {
+        "password", "passwd", "token", "secret", "key", "authorization", "cookie", "credential",
+};
+
+int args_mode_parse(const char *s, enum args_mode *mode)
+{
+        if (!s || !strcmp(s, "sanitized"))
+                *mode = ARGS_SANITIZED;
+        else if (!strcmp(s, "full"))
+                *mode = ARGS_FULL;
+        else if (!strcmp(s, "shape"))
+                *mode = ARGS_SHAPE;
+        else if (!strcmp(s, "none"))
+                *mode = ARGS_NONE;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+bool sanitize_key_is_secret(const char *key)
+{
+        for (size_t i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++)
+                if (strcasestr(key, secret_words[i]))
+                        return true;
+        return false;
+}
+
+/* "sha256:<first 12 hex>": lets a reader see that two calls used the same value without
+ * the log holding it. */
+static json_t *hashed(json_t *v)
+{
+        char *dumped = NULL;
+        const char *p;
+        size_t n;
+        if (json_is_string(v)) {
+                p = json_string_value(v);
+                n = json_string_length(v);
+        } else {
+                dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+                if (!dumped)
+                        return NULL;
+                p = dumped;
+                n = strlen(dumped);
+        }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        int ok = EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+        free(dumped);
+        if (!ok)
+                return NULL;
+        char out[7 + 12 + 1] = "sha256:";
+        for (int i = 0; i < 6; i++)
+                snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+        return json_string(out);
+}
+
+/* At most SANITIZE_MAX_STRING bytes, cut on a UTF-8 boundary, with how much was left out. */
+static json_t *truncated(const char *s, size_t len)
+{
+        if (len <= SANITIZE_MAX_STRING)
+                return NULL;
+        size_t keep = SANITIZE_MAX_STRING;
+        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+                keep--;
+        char marker[48];
+        int m = snprintf(marker, sizeof(marker), "\xe2\x80\xa6[+%zu bytes]", len - keep);
+        char out[SANITIZE_MAX_STRING + sizeof(marker)];
+        memcpy(out, s, keep);
+        memcpy(out + keep, marker, (size_t)m);
+        return json_stringn(out, keep + (size_t)m);
+}
+
+static int sanitize_value(json_t **slot, const struct sanitize_hooks *hooks);
+
+static int replace(json_t **slot, json_t *nv)
+{
+        if (!nv)
+                return -ENOMEM;
+        json_decref(*slot);
+        *slot = nv;
+        return 0;
+}
+
+static int sanitize_string(json_t **slot, const struct sanitize_hooks *hooks)
+{
+        if (hooks && hooks->redact) {
+                json_t *r = hooks->redact(hooks->ctx, json_string_value(*slot), json_string_length(*slot));
+                if (r && replace(slot, r) < 0)
+                        return -ENOMEM;
+        }
+        json_t *t = truncated(json_string_value(*slot), json_string_length(*slot));
+        return t ? replace(slot, t) : 0;
+}
+
+static int sanitize_object(json_t *obj, const struct sanitize_hooks *hooks)
+{
+        const char *key;
+        json_t *v;
+        void *iter;
+        json_object_foreach(obj, key, v) {
+                json_t *nv = json_incref(v);
+                int r = sanitize_key_is_secret(key) ? replace(&nv, hashed(v)) : sanitize_value(&nv, hooks);
+                iter = json_object_key_to_iter(key);
+                if (r < 0 || json_object_iter_set_new(obj, iter, nv) < 0) {
+                        json_decref(nv);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static int sanitize_value(json_t **slot, const struct sanitize_hooks *hooks)
+{
+        switch (json_typeof(*slot)) {
+        case JSON_STRING:
+                return sanitize_string(slot, hooks);
+        case JSON_OBJECT:
+                return sanitize_object(*slot, hooks);
+        case JSON_ARRAY:
+                for (size_t i = 0; i < json_array_size(*slot); i++) {
+                        json_t *e = json_incref(json_array_get(*slot, i));
+                        if (sanitize_value(&e, hooks) < 0 || json_array_set_new(*slot, i, e) < 0)
+                                return -ENOMEM;
+                }
+                return 0;
+        case JSON_INTEGER: case JSON_REAL: case JSON_TRUE: case JSON_FALSE: case JSON_NULL:
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+static json_t *shape_of(json_t *v)
+{
+        char tmp[48];
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                snprintf(tmp, sizeof(tmp), "string(%zu)", json_string_length(v));
+                return json_string(tmp);
+        case JSON_INTEGER: return json_string("integer");
+        case JSON_REAL: return json_string("number");
+        case JSON_TRUE: case JSON_FALSE: return json_string("boolean");
+        case JSON_NULL: return json_string("null");
+        case JSON_OBJECT: {
+                json_t *o = json_object();
+                const char *key;
+                json_t *e;
+                json_object_foreach(v, key, e)
+                        if (!o || json_object_set_new(o, key, shape_of(e)) < 0) {
+                                json_decref(o);
+                                return NULL;
+                        }
+                return o;
+        }
+        case JSON_ARRAY: {
+                json_t *a = json_array();
+                size_t n = json_array_size(v);
+                for (size_t i = 0; a && i < n && i < SANITIZE_MAX_ITEMS; i++)
+                        if (json_array_append_new(a, shape_of(json_array_get(v, i))) < 0) {
+                                json_decref(a);
+                                return NULL;
+                        }
+                if (a && n > SANITIZE_MAX_ITEMS) {
+                        snprintf(tmp, sizeof(tmp), "+%zu more", n - SANITIZE_MAX_ITEMS);
+                        json_array_append_new(a, json_string(tmp));
+                }
+                return a;
+        }
+        default:
+                return NULL;
+        }
+}
+
+json_t *sanitize_arguments(const char *raw, size_t len, enum args_mode mode,
+                           const struct sanitize_hooks *hooks)
+{
+        if (mode == ARGS_NONE)
+                return NULL;
+        json_error_t e;
+        json_t *v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        if (!v) /* integers beyond 64 bits: jansson keeps them only as reals */
+                v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
+        if (!v)
+                return json_string("[arguments not representable]");
+        switch (mode) {
+        case ARGS_FULL:
+                return v;
+        case ARGS_SHAPE: {
+                json_t *s = shape_of(v);
+                json_decref(v);
+                return s;
+        }
+        case ARGS_SANITIZED:
+                if (sanitize_value(&v, hooks) < 0) {
+                        json_decref(v);
+                        return NULL;
+                }
+                return v;
+        case ARGS_NONE:
+        default:
+                json_decref(v);
+                return NULL;
+        }
+}

@@ -1,0 +1,67 @@
+/* audit.arguments: what of a call's arguments reaches the audit log in each mode. */
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "inspect/sanitize.h"
+#include "tap.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static char *dump(json_t *v)
+{
+        static char out[4096];
+        char *d = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+        snprintf(out, sizeof(out), "%s", d ? d : "(null)");
+        free(d);
+        json_decref(v);
+        return out;
+}
+
+int main(void)
+{
+        enum args_mode m;
+        tap_ok(args_mode_parse(NULL, &m) == 0 && m == ARGS_SANITIZED, "default is sanitized");
+        tap_ok(args_mode_parse("shape", &m) == 0 && m == ARGS_SHAPE, "shape");
+        tap_ok(args_mode_parse("everything", &m) == -EINVAL, "an unknown mode is refused");
+
+        tap_ok(sanitize_key_is_secret("apiKey") && sanitize_key_is_secret("X-Auth-TOKEN") &&
+               sanitize_key_is_secret("db_password") && sanitize_key_is_secret("Cookie") &&
+               sanitize_key_is_secret("aws_credentials") && !sanitize_key_is_secret("path") &&
+               !sanitize_key_is_secret("content"), "secret key names");
+
+        static const char args[] = "{\"path\":\"/tmp/a\",\"password\":\"hunter2\",\"nested\":"
+                "{\"api_key\":{\"v\":1},\"list\":[\"x\",{\"token\":\"t\"}]},\"n\":3}";
+        tap_is_str(dump(sanitize_arguments(S(args), ARGS_FULL, NULL)),
+                   "{\"n\":3,\"nested\":{\"api_key\":{\"v\":1},\"list\":[\"x\",{\"token\":\"t\"}]},"
+                   "\"password\":\"hunter2\",\"path\":\"/tmp/a\"}", "full keeps everything");
+        /* sha256("hunter2") = f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7 */
+        const char *s = dump(sanitize_arguments(S(args), ARGS_SANITIZED, NULL));
+        tap_ok(strstr(s, "\"password\":\"sha256:f52fbd32b2b3\"") != NULL, "a password is hashed: %s", s);
+        tap_ok(!strstr(s, "hunter2") && strstr(s, "\"api_key\":\"sha256:") && strstr(s, "\"token\":\"sha256:") &&
+               strstr(s, "\"path\":\"/tmp/a\""), "nested secrets hashed, other values kept");
+
+        char longarg[2000];
+        int o = sprintf(longarg, "{\"content\":\"");
+        for (int i = 0; i < 300; i++)
+                o += sprintf(longarg + o, "\xc3\xa9");
+        o += sprintf(longarg + o, "\"}");
+        json_t *t = sanitize_arguments(longarg, (size_t)o, ARGS_SANITIZED, NULL);
+        const char *c = json_string_value(json_object_get(t, "content"));
+        tap_ok(c && strlen(c) < 300 && strstr(c, "[+344 bytes]") && !memcmp(c, "\xc3\xa9", 2),
+               "a 600-byte string is cut at a UTF-8 boundary with a marker: %s", c ? c + 250 : "");
+        json_decref(t);
+
+        tap_is_str(dump(sanitize_arguments(S(args), ARGS_SHAPE, NULL)),
+                   "{\"n\":\"integer\",\"nested\":{\"api_key\":{\"v\":\"integer\"},\"list\":[\"string(1)\","
+                   "{\"token\":\"string(1)\"}]},\"password\":\"string(7)\",\"path\":\"string(6)\"}",
+                   "shape keeps only types and sizes");
+        tap_ok(sanitize_arguments(S(args), ARGS_NONE, NULL) == NULL, "none omits the arguments");
+
+        static const char big[] = "{\"n\":123456789012345678901234567890}";
+        t = sanitize_arguments(S(big), ARGS_FULL, NULL);
+        tap_ok(json_is_real(json_object_get(t, "n")),
+               "an integer beyond 64 bits is still recorded (as a number)");
+        json_decref(t);
+        return tap_done();
+}
