@@ -147,12 +147,16 @@ static inline size_t skip_plain(const unsigned char *b, size_t i, size_t n)
 
 /* Length of the UTF-8 sequence at b[i] (2..4), or 0 when it is not well formed: overlong
  * forms, UTF-16 surrogates encoded in UTF-8 and anything above U+10FFFF are refused. */
-static size_t utf8_seq(const unsigned char *b, size_t i, size_t n)
+static inline size_t utf8_seq(const unsigned char *b, size_t i, size_t n)
 {
         unsigned char c = b[i];
         unsigned char lo = 0x80, hi = 0xBF;
         size_t need;
 
+        /* the common 3-byte form (most of the BMP) without the general checks */
+        if (c >= 0xE1 && c <= 0xEF && c != 0xED && n - i > 2 &&
+            (b[i + 1] & 0xC0) == 0x80 && (b[i + 2] & 0xC0) == 0x80)
+                return 3;
         if (c >= 0xC2 && c <= 0xDF)
                 need = 1;
         else if (c >= 0xE0 && c <= 0xEF) {
@@ -274,13 +278,16 @@ static bool scan_string(struct scanner *s, struct jv *v)
                         return fail(s, JSONRPC_PARSE_ERROR,
                                     "raw control character 0x%02x in a string at byte %zu", c, i);
                 }
-                size_t k = utf8_seq(b, i, n);
-                if (!k) {
-                        s->pos = i;
-                        return fail(s, JSONRPC_PARSE_ERROR, "invalid UTF-8 at byte %zu", i);
-                }
-                i += k;
-                dec += k;
+                /* a run of non-ASCII text (CJK, emoji) stays in this loop */
+                do {
+                        size_t k = utf8_seq(b, i, n);
+                        if (!k) {
+                                s->pos = i;
+                                return fail(s, JSONRPC_PARSE_ERROR, "invalid UTF-8 at byte %zu", i);
+                        }
+                        i += k;
+                        dec += k;
+                } while (i < n && b[i] >= 0x80);
         }
         v->type = JV_STRING;
         v->off = s->pos;
