@@ -30,13 +30,13 @@ static bool covers_glob(struct cctx *c, const char *a, const char *b)
 static bool covers_path(struct cctx *c, const char *a, const char *b)
 {
         (void)c;
-        return path_is_under(path_strip_optional(b), path_strip_optional(a));
+        return policy_path_is_under(policy_path_strip_optional(b), policy_path_strip_optional(a));
 }
 
 static bool covers_endpoint(struct cctx *c, const char *a, const char *b)
 {
         (void)c;
-        return endpoint_covered(a, b);
+        return policy_endpoint_covered(a, b);
 }
 
 struct subset {
@@ -83,7 +83,7 @@ static bool host_root_covers(struct cctx *c, const struct subset *s, const char 
         json_t *root = json_pointer_get(c->ceil, "/filesystem/root");
         if (!root || strcmp(json_string_value(root), "host"))
                 return false;
-        return c->home && !path_is_under(path_strip_optional(entry), c->home);
+        return c->home && !policy_path_is_under(policy_path_strip_optional(entry), c->home);
 }
 
 static bool covered(struct cctx *c, const struct subset *s, const char *entry)
@@ -116,12 +116,12 @@ static int apply_subset(struct cctx *c, const struct subset *s)
                         i++;
                         continue;
                 }
-                if (ceiling_written(c, s->pointer, e)) {
+                if (policy_ceiling_written(c, s->pointer, e)) {
                         struct ptr at = { .len = 0 };
                         memcpy(at.s, s->pointer, strlen(s->pointer) + 1);
                         at.len = strlen(s->pointer);
-                        ptr_push_index(&at, i);
-                        return ceiling_violation(c, at.s, "\"%s\" is not within %s", entry, s->what);
+                        policy_ptr_push_index(&at, i);
+                        return policy_ceiling_violation(c, at.s, "\"%s\" is not within %s", entry, s->what);
                 }
                 json_array_remove(list, i);
         }
@@ -137,21 +137,21 @@ static int apply_masks(struct cctx *c)
                 json_t *list = json_pointer_get(c->eff, LISTS_UNDER_MASK[l]);
                 for (size_t i = 0; i < json_array_size(list); ) {
                         json_t *e = json_array_get(list, i);
-                        const char *entry = path_strip_optional(json_string_value(e));
+                        const char *entry = policy_path_strip_optional(json_string_value(e));
                         const char *hit = NULL;
                         size_t k;
                         json_t *m;
                         json_array_foreach(masks, k, m)
-                                if (path_is_under(entry, json_string_value(m)))
+                                if (policy_path_is_under(entry, json_string_value(m)))
                                         hit = json_string_value(m);
                         if (!hit) {
                                 i++;
                                 continue;
                         }
-                        if (ceiling_written(c, LISTS_UNDER_MASK[l], e)) {
+                        if (policy_ceiling_written(c, LISTS_UNDER_MASK[l], e)) {
                                 char at[128];
                                 snprintf(at, sizeof(at), "%s/%zu", LISTS_UNDER_MASK[l], i);
-                                return ceiling_violation(c, at, "\"%s\" lies under the ceiling's mask \"%s\"",
+                                return policy_ceiling_violation(c, at, "\"%s\" lies under the ceiling's mask \"%s\"",
                                                          entry, hit);
                         }
                         json_array_remove(list, i);
@@ -168,7 +168,7 @@ static int union_map(struct cctx *c, const char *pointer)
         json_object_foreach(cmap, key, cv) {
                 json_t *uv = json_object_get(umap, key);
                 if (uv && !json_equal(uv, cv))
-                        return ceiling_violation(c, pointer, "\"%s\" differs from the ceiling's", key);
+                        return policy_ceiling_violation(c, pointer, "\"%s\" differs from the ceiling's", key);
                 json_object_set(umap, key, cv);
         }
         return 0;
@@ -179,10 +179,10 @@ static void union_list(json_t *dst, json_t *src)
         size_t i;
         json_t *item;
         json_array_foreach(src, i, item)
-                json_array_append_unique(dst, item);
+                policy_json_array_append_unique(dst, item);
 }
 
-int ceiling_lists(struct cctx *c)
+int policy_ceiling_lists(struct cctx *c)
 {
         for (size_t i = 0; i < sizeof(SUBSETS) / sizeof(SUBSETS[0]); i++) {
                 int r = apply_subset(c, &SUBSETS[i]);
@@ -242,7 +242,7 @@ static bool ceiling_denies(json_t *ctools, const char *name)
         return !fallback || is_deny(fallback);
 }
 
-int ceiling_tools(struct cctx *c)
+int policy_ceiling_tools(struct cctx *c)
 {
         json_t *ctools = json_pointer_get(c->ceil, "/mcp/tools");
         json_t *tools = json_pointer_get(c->eff, "/mcp/tools");
@@ -254,11 +254,11 @@ int ceiling_tools(struct cctx *c)
                 if (is_deny(rule) || !ceiling_denies(ctools, name))
                         continue;
                 struct ptr at = { .len = 0 };
-                ptr_push(&at, "mcp");
-                ptr_push(&at, "tools");
-                ptr_push(&at, name);
-                if (ceiling_written(c, at.s, NULL))
-                        return ceiling_violation(c, at.s, "tool \"%s\" is denied by the ceiling", name);
+                policy_ptr_push(&at, "mcp");
+                policy_ptr_push(&at, "tools");
+                policy_ptr_push(&at, name);
+                if (policy_ceiling_written(c, at.s, NULL))
+                        return policy_ceiling_violation(c, at.s, "tool \"%s\" is denied by the ceiling", name);
                 json_object_set_new(tools, name, json_string("deny"));
         }
         /* copy the ceiling's denials so they keep winning over the user's globs */
@@ -288,7 +288,7 @@ static bool contains(json_t *list, const char *s)
         return false;
 }
 
-int ceiling_scopes(struct cctx *c)
+int policy_ceiling_scopes(struct cctx *c)
 {
         json_t *cscopes = json_pointer_get(c->ceil, "/mcp/scopes");
         if (!cscopes)
@@ -310,15 +310,15 @@ int ceiling_scopes(struct cctx *c)
                         i++;
                         continue;
                 }
-                if (!ceiling_written(c, "/mcp/scopes", s)) {
+                if (!policy_ceiling_written(c, "/mcp/scopes", s)) {
                         json_array_remove(scopes, i);
                         continue;
                 }
                 char at[64];
                 snprintf(at, sizeof(at), "/mcp/scopes/%zu", i);
                 if (!strcmp(beyond, json_string_value(s)))
-                        return ceiling_violation(c, at, "scope \"%s\" is not granted by the ceiling", beyond);
-                return ceiling_violation(c, at, "scope \"%s\" (implied by \"%s\") is not granted by the ceiling",
+                        return policy_ceiling_violation(c, at, "scope \"%s\" is not granted by the ceiling", beyond);
+                return policy_ceiling_violation(c, at, "scope \"%s\" (implied by \"%s\") is not granted by the ceiling",
                                          beyond, json_string_value(s));
         }
         return 0;

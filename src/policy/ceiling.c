@@ -17,7 +17,7 @@
 #include "policy/ceiling.h"
 #include "util/cleanup.h"
 
-int ceiling_violation(struct cctx *c, const char *pointer, const char *fmt, ...)
+int policy_ceiling_violation(struct cctx *c, const char *pointer, const char *fmt, ...)
 {
         char reason[768];
         va_list ap;
@@ -27,7 +27,7 @@ int ceiling_violation(struct cctx *c, const char *pointer, const char *fmt, ...)
         return mc_error_set(c->err, EPERM, "%s: %s: %s", c->cfile, pointer, reason);
 }
 
-bool ceiling_written(struct cctx *c, const char *pointer, json_t *value)
+bool policy_ceiling_written(struct cctx *c, const char *pointer, json_t *value)
 {
         json_t *w = json_pointer_get(c->written, pointer);
         if (!w)
@@ -114,7 +114,7 @@ static int apply_ordered(struct cctx *c, const struct ordered *o)
 {
         json_t *cv = json_pointer_get(c->ceil, o->pointer);
         json_t *uv = json_pointer_get(c->eff, o->pointer);
-        if (!strcmp(o->pointer, "/seccomp/action") && !ceiling_written(c, o->pointer, NULL)) {
+        if (!strcmp(o->pointer, "/seccomp/action") && !policy_ceiling_written(c, o->pointer, NULL)) {
                 /* the profile may have been narrowed: the default action follows it */
                 const char *profile = json_string_value(json_pointer_get(c->eff, "/seccomp/profile"));
                 set_at(c->eff, o->pointer, json_string(policy_default_action(profile)));
@@ -125,8 +125,8 @@ static int apply_ordered(struct cctx *c, const struct ordered *o)
         const char *cs = json_string_value(cv), *us = json_string_value(uv);
         if (rank(o->order, us) >= rank(o->order, cs))
                 return 0;
-        if (ceiling_written(c, o->pointer, NULL))
-                return ceiling_violation(c, o->pointer, "\"%s\" goes beyond the ceiling's \"%s\"", us, cs);
+        if (policy_ceiling_written(c, o->pointer, NULL))
+                return policy_ceiling_violation(c, o->pointer, "\"%s\" goes beyond the ceiling's \"%s\"", us, cs);
         return set_at(c->eff, o->pointer, json_deep_copy(cv));
 }
 
@@ -221,11 +221,11 @@ int policy_ceiling_apply(json_t *effective, json_t *written, json_t *ceiling,
         r = apply_ceiling_wins(&c);
         if (r < 0)
                 return r;
-        r = ceiling_lists(&c);
+        r = policy_ceiling_lists(&c);
         if (r < 0)
                 return r;
-        r = ceiling_tools(&c);
+        r = policy_ceiling_tools(&c);
         if (r < 0)
                 return r;
-        return ceiling_scopes(&c);
+        return policy_ceiling_scopes(&c);
 }

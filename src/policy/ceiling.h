@@ -16,11 +16,11 @@ struct cctx {
 };
 
 /* "<ceiling>: <pointer>: <reason>" */
-int ceiling_violation(struct cctx *c, const char *pointer, const char *fmt, ...)
+int policy_ceiling_violation(struct cctx *c, const char *pointer, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* Was this value (at pointer in the effective tree) written by the user, not defaulted? */
-bool ceiling_written(struct cctx *c, const char *pointer, json_t *value);
+bool policy_ceiling_written(struct cctx *c, const char *pointer, json_t *value);
 
-int ceiling_lists(struct cctx *c);     /* subset and union rules */
-int ceiling_tools(struct cctx *c);
-int ceiling_scopes(struct cctx *c);
+int policy_ceiling_lists(struct cctx *c);     /* subset and union rules */
+int policy_ceiling_tools(struct cctx *c);
+int policy_ceiling_scopes(struct cctx *c);

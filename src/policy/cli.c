@@ -37,8 +37,8 @@ static void add_both(json_t *merged, json_t *written, const char *section, const
                      const char *key, const char *value)
 {
         json_t *v = json_string(value);
-        json_array_append_unique(array_at(merged, section, sub, key), v);
-        json_array_append_unique(array_at(written, section, sub, key), v);
+        policy_json_array_append_unique(array_at(merged, section, sub, key), v);
+        policy_json_array_append_unique(array_at(written, section, sub, key), v);
         json_decref(v);
 }
 
@@ -69,7 +69,7 @@ static int cli_path(const char *opt, const char *arg, const struct policy_env *e
                 return mc_error_set(err, ENOMEM, "out of memory");
         for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
                 p[n - 1] = '\0';
-        const char *bad = path_check_absolute(p);
+        const char *bad = policy_path_check_absolute(p);
         if (bad) {
                 free(p);
                 return mc_error_set(err, EINVAL, "%s %s: %s", opt, arg, bad);

@@ -76,12 +76,12 @@ static int check_forward(json_t *tree, const char *file, struct mc_error *err)
                 size_t i;
                 json_t *entry;
                 json_array_foreach(allow, i, entry)
-                        ok = ok || endpoint_covered(json_string_value(entry), json_string_value(target));
+                        ok = ok || policy_endpoint_covered(json_string_value(entry), json_string_value(target));
                 if (!ok) {
                         struct ptr at = { .len = 0 };
-                        ptr_push(&at, "network");
-                        ptr_push(&at, "forward");
-                        ptr_push(&at, listen);
+                        policy_ptr_push(&at, "network");
+                        policy_ptr_push(&at, "forward");
+                        policy_ptr_push(&at, listen);
                         return mc_error_set(err, EINVAL, "%s: %s: target \"%s\" is not in network.allow",
                                             file, at.s, json_string_value(target));
                 }

@@ -105,10 +105,10 @@ enum view_kind { VIEW_NONE, VIEW_RO, VIEW_RW, VIEW_TMPFS, VIEW_MASK };
 static void view_consider(const char *entry, enum view_kind kind, const char *cwd,
                           size_t *best_len, enum view_kind *best, const char **best_entry)
 {
-        entry = path_strip_optional(entry);
+        entry = policy_path_strip_optional(entry);
         size_t n = strlen(entry);
         /* deeper entries are applied later; at equal depth in the order ro, rw, tmpfs, mask */
-        if (path_is_under(cwd, entry) && (*best == VIEW_NONE || n >= *best_len)) {
+        if (policy_path_is_under(cwd, entry) && (*best == VIEW_NONE || n >= *best_len)) {
                 *best_len = n;
                 *best = kind;
                 *best_entry = entry;
@@ -147,7 +147,7 @@ static void fill_computed(json_t *tree, const struct policy_env *env)
                 json_object_set_new(fs, "read_only", empty ? json_loads(SYSTEM_READ_ONLY, 0, NULL) : json_array());
         }
         if (json_is_null(json_object_get(fs, "workdir"))) {
-                bool in = env->cwd && !path_check_absolute(env->cwd) && cwd_in_view(fs, env);
+                bool in = env->cwd && !policy_path_check_absolute(env->cwd) && cwd_in_view(fs, env);
                 json_object_set_new(fs, "workdir", json_string(in ? env->cwd : "/"));
         }
         json_t *seccomp = json_object_get(tree, "seccomp");

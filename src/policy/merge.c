@@ -6,7 +6,7 @@
 
 #include "policy/policy-internal.h"
 
-void json_array_append_unique(json_t *arr, json_t *item)
+void policy_json_array_append_unique(json_t *arr, json_t *item)
 {
         size_t i;
         json_t *have;
@@ -29,7 +29,7 @@ void policy_merge(json_t *dst, json_t *src, struct ptr *at)
         const char *key;
         json_t *value;
         json_object_foreach(src, key, value) {
-                size_t old = ptr_push(at, key);
+                size_t old = policy_ptr_push(at, key);
                 json_t *have = json_object_get(dst, key);
                 if (have && json_is_object(have) && json_is_object(value) && !replaced_whole(at)) {
                         policy_merge(have, value, at);
@@ -37,7 +37,7 @@ void policy_merge(json_t *dst, json_t *src, struct ptr *at)
                         size_t i;
                         json_t *item;
                         json_array_foreach(value, i, item)
-                                json_array_append_unique(have, item);
+                                policy_json_array_append_unique(have, item);
                 } else {
                         json_object_set_new(dst, key, json_deep_copy(value));
                 }

@@ -5,12 +5,12 @@
 
 #include "policy/policy-internal.h"
 
-const char *path_strip_optional(const char *s)
+const char *policy_path_strip_optional(const char *s)
 {
         return s[0] == '?' ? s + 1 : s;
 }
 
-bool path_is_under(const char *path, const char *root)
+bool policy_path_is_under(const char *path, const char *root)
 {
         size_t n = strlen(root);
         if (!strcmp(root, "/"))
@@ -18,7 +18,7 @@ bool path_is_under(const char *path, const char *root)
         return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-const char *path_check_absolute(const char *s)
+const char *policy_path_check_absolute(const char *s)
 {
         if (s[0] != '/')
                 return "expected an absolute path";

@@ -6,7 +6,7 @@
 
 #include "policy/policy-internal.h"
 
-size_t ptr_push(struct ptr *p, const char *key)
+size_t policy_ptr_push(struct ptr *p, const char *key)
 {
         size_t old = p->len;
         if (p->len + 1 < sizeof(p->s))
@@ -23,11 +23,11 @@ size_t ptr_push(struct ptr *p, const char *key)
         return old;
 }
 
-size_t ptr_push_index(struct ptr *p, size_t index)
+size_t policy_ptr_push_index(struct ptr *p, size_t index)
 {
         char num[32];
         snprintf(num, sizeof(num), "%zu", index);
-        return ptr_push(p, num);
+        return policy_ptr_push(p, num);
 }
 
 /* One reference token, unescaped; *next points past it. NULL when malformed. */

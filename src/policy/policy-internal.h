@@ -25,18 +25,18 @@ struct ptr {
         size_t len;
 };
 /* Append "/key" (escaped); returns the old length for ptr_pop(). */
-size_t ptr_push(struct ptr *p, const char *key);
-size_t ptr_push_index(struct ptr *p, size_t index);
+size_t policy_ptr_push(struct ptr *p, const char *key);
+size_t policy_ptr_push_index(struct ptr *p, size_t index);
 static inline void ptr_pop(struct ptr *p, size_t old) { p->len = old; p->s[old] = '\0'; }
 static inline const char *ptr_str(const struct ptr *p) { return p->len ? p->s : "/"; }
 
 /* ---- paths.c: lexical path checks shared by validation, defaults and the ceiling ---- */
 /* "?/path" (optional bind) -> "/path"; other strings unchanged. */
-const char *path_strip_optional(const char *s);
+const char *policy_path_strip_optional(const char *s);
 /* true when path equals root or lies below it (both absolute and normalised). */
-bool path_is_under(const char *path, const char *root);
+bool policy_path_is_under(const char *path, const char *root);
 /* NULL when s is an absolute, normalised path; else why not. */
-const char *path_check_absolute(const char *s);
+const char *policy_path_check_absolute(const char *s);
 
 /* ---- read.c: one file to one tree ---- */
 /* Reads path with duplicate keys rejected; syntax errors as "<file>:<line>:<col>: <text>".
@@ -69,22 +69,22 @@ int policy_validate(json_t *tree, const char *file, bool effective, struct mc_er
 /* Checks across keys on the merged tree (implies cycles, forward targets). */
 int policy_validate_cross(json_t *tree, const char *file, struct mc_error *err);
 /* Single-value checks; each returns NULL or a reason written to why. */
-const char *value_check_syscall(const char *s, char *why, size_t n);
-const char *value_check_regex(const char *s, char *why, size_t n);
+const char *policy_value_check_syscall(const char *s, char *why, size_t n);
+const char *policy_value_check_regex(const char *s, char *why, size_t n);
 enum endpoint_form {
         EP_PATTERN,     /* network.allow: names, "*.name", CIDR, port "*" */
         EP_ADDRESS,     /* forward listen side: one IP address and a port number */
         EP_TARGET,      /* forward target: one host (name or address) and a port number */
 };
-const char *value_check_endpoint(const char *s, enum endpoint_form form, char *why, size_t n);
-const char *value_check_env_name(const char *s, bool glob);
-const char *value_check_pointer(const char *s);
+const char *policy_value_check_endpoint(const char *s, enum endpoint_form form, char *why, size_t n);
+const char *policy_value_check_env_name(const char *s, bool glob);
+const char *policy_value_check_pointer(const char *s);
 /* Does the allow entry cover endpoint "host:port"? (forward targets, ceiling) */
-bool endpoint_covered(const char *entry, const char *endpoint);
+bool policy_endpoint_covered(const char *entry, const char *endpoint);
 
 /* ---- merge.c ---- */
 void policy_merge(json_t *dst, json_t *src, struct ptr *at);
-void json_array_append_unique(json_t *arr, json_t *item);
+void policy_json_array_append_unique(json_t *arr, json_t *item);
 
 /* ---- extends.c: a file and its ancestors to one merged tree ---- */
 /* *merged: every layer; *written: only layers read from files (not the built-in default),

@@ -27,20 +27,20 @@ static const char *scope_name(const char *s, char *why, size_t n)
 static const char *abs_path(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return path_check_absolute(s);
+        return policy_path_check_absolute(s);
 }
 
 /* read_only/read_write entries may be written "?/path": bound only when it exists. */
 static const char *opt_path(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return path_check_absolute(path_strip_optional(s));
+        return policy_path_check_absolute(policy_path_strip_optional(s));
 }
 
 static const char *audit_file(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return strcmp(s, "-") ? path_check_absolute(s) : NULL;
+        return strcmp(s, "-") ? policy_path_check_absolute(s) : NULL;
 }
 
 static const char *hex64(const char *s, char *why, size_t n)
@@ -54,34 +54,34 @@ static const char *hex64(const char *s, char *why, size_t n)
 static const char *env_name(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return value_check_env_name(s, false);
+        return policy_value_check_env_name(s, false);
 }
 
 static const char *env_glob(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return value_check_env_name(s, true);
+        return policy_value_check_env_name(s, true);
 }
 
 static const char *pointer(const char *s, char *why, size_t n)
 {
         (void)why; (void)n;
-        return value_check_pointer(s);
+        return policy_value_check_pointer(s);
 }
 
 static const char *endpoint_pattern(const char *s, char *why, size_t n)
 {
-        return value_check_endpoint(s, EP_PATTERN, why, n);
+        return policy_value_check_endpoint(s, EP_PATTERN, why, n);
 }
 
 static const char *endpoint_address(const char *s, char *why, size_t n)
 {
-        return value_check_endpoint(s, EP_ADDRESS, why, n);
+        return policy_value_check_endpoint(s, EP_ADDRESS, why, n);
 }
 
 static const char *endpoint_target(const char *s, char *why, size_t n)
 {
-        return value_check_endpoint(s, EP_TARGET, why, n);
+        return policy_value_check_endpoint(s, EP_TARGET, why, n);
 }
 
 static const char *redact_name(const char *s, char *why, size_t n)
@@ -101,7 +101,7 @@ static const char *redact_allow(const char *s, char *why, size_t n)
         if (len >= 2 && s[0] == '/' && s[len - 1] == '/') {
                 char inner[1024];
                 snprintf(inner, sizeof(inner), "%.*s", (int)(len - 2), s + 1);
-                return value_check_regex(inner, why, n);
+                return policy_value_check_regex(inner, why, n);
         }
         return NULL;
 }
@@ -112,11 +112,11 @@ static int alert_argv(struct vctx *c, json_t *v)
         if (!first)
                 return 0;
         /* run without a shell and without a PATH search: name the program exactly */
-        const char *bad = path_check_absolute(json_string_value(first));
+        const char *bad = policy_path_check_absolute(json_string_value(first));
         if (!bad)
                 return 0;
-        ptr_push(&c->at, "0");
-        return vfail(c, "the alert program must be an absolute path: %s", bad);
+        policy_ptr_push(&c->at, "0");
+        return policy_vfail(c, "the alert program must be an absolute path: %s", bad);
 }
 
 /* ---- leaves ---- */
@@ -137,8 +137,8 @@ static const struct schema time_or_null = { .kind = S_TIME, .nullable = true };
 static const struct schema rate_or_null = { .kind = S_RATE, .nullable = true };
 static const struct schema count_or_null = { .kind = S_POS_INT, .nullable = true };
 static const struct schema fraction_or_null = { .kind = S_POS_NUMBER, .nullable = true };
-static const struct schema syscall_name = { .kind = S_STRING, .string_check = value_check_syscall };
-static const struct schema regex = { .kind = S_STRING, .string_check = value_check_regex };
+static const struct schema syscall_name = { .kind = S_STRING, .string_check = policy_value_check_syscall };
+static const struct schema regex = { .kind = S_STRING, .string_check = policy_value_check_regex };
 static const struct schema catalogue = ENUM("secrets", "pii", "secrets-broad");
 
 static const struct schema nonempty_list = LIST(nonempty_string);

@@ -54,4 +54,4 @@ struct field {
 };
 
 extern const struct schema policy_schema;
-int vfail(struct vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int policy_vfail(struct vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

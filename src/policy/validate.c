@@ -11,7 +11,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 
-int vfail(struct vctx *c, const char *fmt, ...)
+int policy_vfail(struct vctx *c, const char *fmt, ...)
 {
         char reason[768];
         va_list ap;
@@ -38,7 +38,7 @@ static const char *type_name(const json_t *v)
 
 static int expect(struct vctx *c, const struct schema *s, json_t *v, const char *what)
 {
-        return vfail(c, "expected %s%s, got %s", what, s->nullable ? " or null" : "", type_name(v));
+        return policy_vfail(c, "expected %s%s, got %s", what, s->nullable ? " or null" : "", type_name(v));
 }
 
 static int check_node(struct vctx *c, json_t *v, const struct schema *s);
@@ -51,9 +51,9 @@ static int check_fields(struct vctx *c, json_t *v, const struct field *fields)
                 const struct field *f = fields;
                 while (f->name && strcmp(f->name, key))
                         f++;
-                size_t old = ptr_push(&c->at, key);
+                size_t old = policy_ptr_push(&c->at, key);
                 if (!f->name || (c->effective && f->file_only))
-                        return vfail(c, "unknown key");
+                        return policy_vfail(c, "unknown key");
                 int r = check_node(c, child, f->schema);
                 if (r < 0)
                         return r;
@@ -62,8 +62,8 @@ static int check_fields(struct vctx *c, json_t *v, const struct field *fields)
         for (const struct field *f = fields; f->name; f++) {
                 if (json_object_get(v, f->name) || !(f->required || (c->effective && !f->file_only)))
                         continue;
-                ptr_push(&c->at, f->name);
-                return vfail(c, "missing required key");
+                policy_ptr_push(&c->at, f->name);
+                return policy_vfail(c, "missing required key");
         }
         return 0;
 }
@@ -74,7 +74,7 @@ static int check_children(struct vctx *c, json_t *v, const struct schema *s)
                 size_t i;
                 json_t *item;
                 json_array_foreach(v, i, item) {
-                        size_t old = ptr_push_index(&c->at, i);
+                        size_t old = policy_ptr_push_index(&c->at, i);
                         int r = check_node(c, item, s->item);
                         if (r < 0)
                                 return r;
@@ -85,12 +85,12 @@ static int check_children(struct vctx *c, json_t *v, const struct schema *s)
         const char *key;
         json_t *item;
         json_object_foreach(v, key, item) {
-                size_t old = ptr_push(&c->at, key);
+                size_t old = policy_ptr_push(&c->at, key);
                 char why[256];
                 const char *bad = key[0] ? (s->key_check ? s->key_check(key, why, sizeof(why)) : NULL)
                                          : "empty key";
                 if (bad)
-                        return vfail(c, "%s", bad);
+                        return policy_vfail(c, "%s", bad);
                 int r = check_node(c, item, s->item);
                 if (r < 0)
                         return r;
@@ -108,7 +108,7 @@ static int check_enum(struct vctx *c, json_t *v, const struct schema *s)
         _cleanup_buf_ struct buf b = { 0 };
         for (const char *const *ch = s->choices; *ch; ch++)
                 buf_printf(&b, "%s\"%s\"", ch == s->choices ? "" : ", ", *ch);
-        return vfail(c, "expected one of %s, got \"%s\"", b.data ? b.data : "", str);
+        return policy_vfail(c, "expected one of %s, got \"%s\"", b.data ? b.data : "", str);
 }
 
 static int check_unit(struct vctx *c, json_t *v, const struct schema *s)
@@ -118,18 +118,18 @@ static int check_unit(struct vctx *c, json_t *v, const struct schema *s)
         switch (s->kind) {
         case S_SIZE:
                 if (policy_parse_size(str, &a) < 0)
-                        return vfail(c, "invalid size \"%s\" (e.g. \"512M\", \"2G\", \"4096\")", str);
-                return a ? 0 : vfail(c, "size must be greater than 0 (null means no limit)");
+                        return policy_vfail(c, "invalid size \"%s\" (e.g. \"512M\", \"2G\", \"4096\")", str);
+                return a ? 0 : policy_vfail(c, "size must be greater than 0 (null means no limit)");
         case S_TIME:
                 if (policy_parse_time(str, &a) < 0)
-                        return vfail(c, "invalid time \"%s\" (e.g. \"500ms\", \"30s\", \"5m\", \"1h\", \"0\")", str);
+                        return policy_vfail(c, "invalid time \"%s\" (e.g. \"500ms\", \"30s\", \"5m\", \"1h\", \"0\")", str);
                 return 0;
         case S_RATE:
                 if (policy_parse_rate(str, &a, &b) < 0)
-                        return vfail(c, "invalid rate \"%s\" (e.g. \"60/min\", \"5/s\", \"100/h\")", str);
+                        return policy_vfail(c, "invalid rate \"%s\" (e.g. \"60/min\", \"5/s\", \"100/h\")", str);
                 return 0;
         default:
-                return vfail(c, "internal error: not a unit");
+                return policy_vfail(c, "internal error: not a unit");
         }
 }
 
@@ -140,20 +140,20 @@ static int check_number(struct vctx *c, json_t *v, const struct schema *s)
                 if (!json_is_integer(v))
                         return expect(c, s, v, "the integer 1");
                 return json_integer_value(v) == 1 ? 0
-                        : vfail(c, "unsupported version %lld (this mcpcage reads version 1)",
+                        : policy_vfail(c, "unsupported version %lld (this mcpcage reads version 1)",
                                 (long long)json_integer_value(v));
         case S_POS_INT:
                 if (!json_is_integer(v))
                         return expect(c, s, v, "a positive integer");
                 return json_integer_value(v) > 0 ? 0
-                        : vfail(c, "expected a positive integer, got %lld", (long long)json_integer_value(v));
+                        : policy_vfail(c, "expected a positive integer, got %lld", (long long)json_integer_value(v));
         case S_POS_NUMBER:
                 if (!json_is_number(v))
                         return expect(c, s, v, "a positive number");
                 return json_number_value(v) > 0 ? 0
-                        : vfail(c, "expected a positive number, got %g", json_number_value(v));
+                        : policy_vfail(c, "expected a positive number, got %g", json_number_value(v));
         default:
-                return vfail(c, "internal error: not a number");
+                return policy_vfail(c, "internal error: not a number");
         }
 }
 
@@ -163,10 +163,10 @@ static int check_tool_rule(struct vctx *c, json_t *v, const struct schema *s)
                 const char *str = json_string_value(v);
                 if (!strcmp(str, "allow") || !strcmp(str, "deny"))
                         return 0;
-                return vfail(c, "expected \"allow\", \"deny\" or a rule object, got \"%s\"", str);
+                return policy_vfail(c, "expected \"allow\", \"deny\" or a rule object, got \"%s\"", str);
         }
         if (!json_is_object(v))
-                return vfail(c, "expected \"allow\", \"deny\" or a rule object, got %s", type_name(v));
+                return policy_vfail(c, "expected \"allow\", \"deny\" or a rule object, got %s", type_name(v));
         return check_fields(c, v, s->fields);
 }
 
@@ -195,7 +195,7 @@ static int check_typed(struct vctx *c, json_t *v, const struct schema *s)
         case S_RATE:
                 break;
         default:
-                return vfail(c, "internal error: unknown schema kind");
+                return policy_vfail(c, "internal error: unknown schema kind");
         }
         if (!json_is_string(v))
                 return expect(c, s, v, "a string");
@@ -204,7 +204,7 @@ static int check_typed(struct vctx *c, json_t *v, const struct schema *s)
         if (s->kind != S_STRING)
                 return check_unit(c, v, s);
         const char *bad = s->string_check ? s->string_check(json_string_value(v), why, sizeof(why)) : NULL;
-        return bad ? vfail(c, "%s", bad) : 0;
+        return bad ? policy_vfail(c, "%s", bad) : 0;
 }
 
 static int check_node(struct vctx *c, json_t *v, const struct schema *s)

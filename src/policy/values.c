@@ -16,7 +16,7 @@
 
 #include "policy/policy-internal.h"
 
-const char *value_check_syscall(const char *s, char *why, size_t n)
+const char *policy_value_check_syscall(const char *s, char *why, size_t n)
 {
         if (seccomp_syscall_resolve_name(s) == __NR_SCMP_ERROR) {
                 snprintf(why, n, "unknown syscall \"%s\"", s);
@@ -25,7 +25,7 @@ const char *value_check_syscall(const char *s, char *why, size_t n)
         return NULL;
 }
 
-const char *value_check_regex(const char *s, char *why, size_t n)
+const char *policy_value_check_regex(const char *s, char *why, size_t n)
 {
         int code;
         PCRE2_SIZE offset;
@@ -41,7 +41,7 @@ const char *value_check_regex(const char *s, char *why, size_t n)
         return why;
 }
 
-const char *value_check_env_name(const char *s, bool glob)
+const char *policy_value_check_env_name(const char *s, bool glob)
 {
         if (!s[0])
                 return "expected a variable name";
@@ -54,7 +54,7 @@ const char *value_check_env_name(const char *s, bool glob)
         return NULL;
 }
 
-const char *value_check_pointer(const char *s)
+const char *policy_value_check_pointer(const char *s)
 {
         if (s[0] != '/')
                 return "expected a JSON pointer into the arguments (\"/path\")";
@@ -147,7 +147,7 @@ static bool parse_endpoint(struct endpoint *e, const char *s)
         return parse_host(e, host);
 }
 
-const char *value_check_endpoint(const char *s, enum endpoint_form form, char *why, size_t n)
+const char *policy_value_check_endpoint(const char *s, enum endpoint_form form, char *why, size_t n)
 {
         struct endpoint e;
         if (!parse_endpoint(&e, s)) {
@@ -178,7 +178,7 @@ static bool prefix_contains(const struct endpoint *net, const struct endpoint *i
         return !rest || (net->addr[full] & mask) == (in->addr[full] & mask);
 }
 
-bool endpoint_covered(const char *entry, const char *endpoint)
+bool policy_endpoint_covered(const char *entry, const char *endpoint)
 {
         struct endpoint a, b;
         if (!parse_endpoint(&a, entry) || !parse_endpoint(&b, endpoint))

@@ -108,7 +108,7 @@ static int expand_walk(json_t *node, struct ptr *at, const char *file,
                 const char *key;
                 json_t *child;
                 json_object_foreach(node, key, child) {
-                        size_t old = ptr_push(at, key);
+                        size_t old = policy_ptr_push(at, key);
                         int r = expand_walk(child, at, file, v, err);
                         ptr_pop(at, old);
                         if (r < 0)
@@ -118,7 +118,7 @@ static int expand_walk(json_t *node, struct ptr *at, const char *file,
                 size_t i;
                 json_t *child;
                 json_array_foreach(node, i, child) {
-                        size_t old = ptr_push_index(at, i);
+                        size_t old = policy_ptr_push_index(at, i);
                         int r = expand_walk(child, at, file, v, err);
                         ptr_pop(at, old);
                         if (r < 0)
