@@ -11,7 +11,7 @@
 
 #include "inspect/rules/pointer.h"
 #include "util/buf.h"
-#include "util/cleanup.h"
+#include "inspect/rules/cleanup-compat.h"
 
 struct deny_pattern {
         pcre2_code *code;

@@ -20,7 +20,7 @@
 
 #include "inspect/rules/glob.h"
 #include "inspect/rules/pointer.h"
-#include "util/cleanup.h"
+#include "inspect/rules/cleanup-compat.h"
 
 struct host {
         char name[INET6_ADDRSTRLEN + 256];  /* canonical: lower-case name or address text */
