@@ -43,7 +43,7 @@ static void setup_env(struct policy_env *e, const char *search1, const char *sea
 /* A fixture path; the result stays valid for a few calls (rotating buffers). */
 static const char *fx(const char *rel)
 {
-        static char bufs[8][1024];
+        static char bufs[8][4096];
         static int next;
         char *b = bufs[next++ % 8];
         snprintf(b, sizeof(bufs[0]), "%s/%s", POLICY_FIXTURES, rel);
