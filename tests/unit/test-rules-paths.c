@@ -104,7 +104,7 @@ static void compile(void)
         struct mc_error err = { 0 };
         snprintf(pol, sizeof(pol),
                  "{\"read\": [\"%s\"], \"write\": [\"%s/rw/\"], \"deny\": [\"**/.git/config\", "
-                 "\"**/.env\", \"**/id_*\", \"**/*.pem\"]}", root, root);
+                 "\"**/.env\", \"**/id_*\", \"**/*.pem\", \"**/.git\"]}", root, root);
         json_t *j = json_loads(pol, 0, NULL);
         int r = path_rules_compile(j, root, &rules, &err);
         json_decref(j);
@@ -169,6 +169,10 @@ static void edge_rows(void)
         expect(false, PATH_READ, "%s/sub/\xff", NULL);
         expect(false, PATH_READ, "%s/sub/%%2eenv", "/mcp/paths/deny/1"); /* decoded form */
         expect(false, PATH_READ, "%s/sub/file/x", NULL);   /* ENOTDIR cannot be checked */
+        expect(false, PATH_READ, "%s/.git/HEAD", "/mcp/paths/deny/4");  /* under a denied dir */
+        expect(false, PATH_READ, "%s/.git", "/mcp/paths/deny/4");
+        expect(false, PATH_WRITE, "%s/rw/.env/inner", "/mcp/paths/deny/1");
+        expect(true, PATH_READ, "%s/sub/.gitignore", NULL);
 
         struct rule_decision d;
         char nul[PATH_MAX + 16];

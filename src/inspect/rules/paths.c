@@ -335,19 +335,41 @@ static const struct path_root *find_root(const struct path_rules *r, const char 
         return NULL;
 }
 
+/* The deny glob matching path or one of its ancestors: "**<slash>.git" or "**<slash>.ssh"
+ * must also cover what lies beneath, or a tool that takes a directory, or the file
+ * .ssh/id_rsa, would slip past (gitignore reads a directory pattern the same way). */
+static const struct path_deny *denied(const struct path_rules *r, const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+        size_t n;
+
+        if (!p)
+                return r->n_deny ? &r->deny[0] : NULL;  /* cannot check: fail closed */
+        for (n = strlen(p); n > 0;) {
+                p[n] = '\0';
+                for (size_t j = 0; j < r->n_deny; j++)
+                        if (glob_match(r->deny[j].glob, p, GLOB_PATHNAME) != 0)
+                                return &r->deny[j];
+                while (n > 0 && p[n - 1] != '/')
+                        n--;
+                if (n > 0)
+                        n--;    /* drop the "/" too: the next round tests the parent */
+        }
+        return NULL;
+}
+
 static void check_forms(const struct path_rules *r, const struct forms *fs, enum path_mode mode,
                         struct rule_decision *d)
 {
         const struct path_root *admit = NULL, *ro;
 
         for (size_t i = 0; i < fs->n; i++) {
-                for (size_t j = 0; j < r->n_deny; j++) {
-                        if (glob_match(r->deny[j].glob, fs->f[i].path, GLOB_PATHNAME) == 0)
-                                continue;
-                        rule_deny(d, r->deny[j].rule, "%spath %s matches deny glob %s",
-                                  fs->f[i].what, fs->f[i].path, r->deny[j].glob);
-                        return;
-                }
+                const struct path_deny *hit = denied(r, fs->f[i].path);
+                if (!hit)
+                        continue;
+                rule_deny(d, hit->rule, "%spath %s matches deny glob %s", fs->f[i].what,
+                          fs->f[i].path, hit->glob);
+                return;
         }
         for (size_t i = 0; i < fs->n; i++) {
                 admit = find_root(r, fs->f[i].path, mode, &ro);

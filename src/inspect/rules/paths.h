@@ -5,7 +5,8 @@
  * against filesystem.workdir and normalised lexically (".", "..", repeated "/"), and each
  * also resolved the way the kernel would walk it (symlinks followed through the parts that
  * exist; a missing tail is appended and must not contain ".."). Every form must lie under a
- * root that grants the mode (write roots imply read), and no form may match a deny glob.
+ * root that grants the mode (write roots imply read), and no form, nor any ancestor
+ * directory of one, may match a deny glob ("**" then "/.ssh" covers .ssh/id_rsa too).
  *
  * Refused outright: NUL bytes (raw or %00), invalid UTF-8 (raw or decoded), a leading "~"
  * in any form (servers disagree on expanding "~/": @modelcontextprotocol/server-filesystem
