@@ -18,7 +18,10 @@ static inline void closep(int *fd)
         }
 }
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+/* jansson >= 2.11 ships json_decrefp (for json_auto_t); define it only for older ones. */
+#if JANSSON_VERSION_HEX < 0x020b00
 static inline void json_decrefp(json_t **j) { json_decref(*j); }
+#endif
 static inline void strv_freep(char ***v)
 {
         if (*v)
