@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 #include "tap.h"
 
 static char base[PATH_MAX], root[PATH_MAX + 64];

@@ -11,7 +11,7 @@
 
 #include "inspect/rules/pointer.h"
 #include "util/buf.h"
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 struct deny_pattern {
         pcre2_code *code;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 static size_t count_slashes(const char *s, size_t n)
 {

@@ -13,7 +13,7 @@
 
 #include "inspect/rules/glob.h"
 #include "inspect/rules/pointer.h"
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 struct path_root {
         char *lexical;          /* normalised as written */

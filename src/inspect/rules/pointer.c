@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 /* Decode one reference token (p..p+n) into a fresh string; NULL on a bad escape. */
 static char *decode_token(const char *p, size_t n, bool *bad)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 struct scope_set {
         json_t *set;    /* object used as a set: scope -> true */

@@ -20,7 +20,7 @@
 
 #include "inspect/rules/glob.h"
 #include "inspect/rules/pointer.h"
-#include "inspect/rules/cleanup-compat.h"
+#include "util/cleanup.h"
 
 struct host {
         char name[INET6_ADDRSTRLEN + 256];  /* canonical: lower-case name or address text */
@@ -316,7 +316,7 @@ static int parse_url(const char *s, size_t len, char *scheme, struct host *h,
 static int build(const char *scheme, const struct host *h, const char *path, size_t path_len,
                  char *out, size_t size, const char **why)
 {
-        char port[8] = "";
+        char port[24] = "";
         char npath[URL_MAX + 8];
 
         if (h->port >= 0 && h->port != default_port(scheme))
@@ -371,7 +371,7 @@ static int compile_glob(struct allow_glob *g, const char *src, struct mc_error *
                 if (h.port >= 0 && h.port != default_port(scheme))
                         rule_format(auth + strlen(auth), sizeof(auth) - strlen(auth), ":%ld", h.port);
         } else if (default_port(scheme) > 0) {
-                char dflt[8];
+                char dflt[24];
                 snprintf(dflt, sizeof(dflt), ":%ld", default_port(scheme));
                 size_t dl = strlen(dflt), al = strlen(auth);
                 if (al > dl && !strcmp(auth + al - dl, dflt))
