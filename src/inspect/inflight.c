@@ -1,6 +1,6 @@
 /* In-flight entries built from requests, and notifications/cancelled against them. */
 #include "inspect/inspector-internal.h"
-#include "inspect/inspect-cleanup.h"
+#include "util/cleanup.h"
 #include "inspect/jsonscan.h"
 
 #include <errno.h>

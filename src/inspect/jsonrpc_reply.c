@@ -3,7 +3,7 @@
  * big integer or an escaped string id comes back exactly as it left. */
 #include "inspect/jsonrpc.h"
 #include "util/buf.h"
-#include "inspect/inspect-cleanup.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 

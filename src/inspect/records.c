@@ -2,7 +2,7 @@
  * error lines it answers with. A record carries ids, names, sizes and sanitised arguments,
  * never message content. */
 #include "inspect/inspector-internal.h"
-#include "inspect/inspect-cleanup.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 #include <errno.h>
