@@ -232,7 +232,11 @@ static void check_chain(struct verify *v, const struct vsession *s, struct vrec 
                         report(v, r->line, false,
                                "session %s: seq %" PRIu64 " appears twice (also line %zu): "
                                "record inserted or duplicated", s->id, r->seq, p->line);
-                } else if (r->seq > p->seq + 1) {
+                } else if (r->seq == p->seq + 2) {
+                        report(v, r->line, false,
+                               "session %s: seq %" PRIu64 " missing between line %zu and line %zu: "
+                               "record deleted", s->id, p->seq + 1, p->line, r->line);
+                } else if (r->seq > p->seq + 2) {
                         report(v, r->line, false,
                                "session %s: seq %" PRIu64 "..%" PRIu64 " missing between line %zu "
                                "and line %zu: records deleted", s->id, p->seq + 1, r->seq - 1,
@@ -293,7 +297,8 @@ static int by_line(const void *a, const void *b)
 
 static int print_results(struct verify *v)
 {
-        qsort(v->problems, v->n_problems, sizeof(*v->problems), by_line);
+        if (v->n_problems)
+                qsort(v->problems, v->n_problems, sizeof(*v->problems), by_line);
         for (size_t i = 0; i < v->n_problems; i++)
                 printf("%s: line %zu: %s\n", v->problems[i].warning ? "warning" : "error",
                        v->problems[i].line, v->problems[i].text);

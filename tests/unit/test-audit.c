@@ -1,0 +1,617 @@
+/* Unit tests of the audit layer (audit.md): record shape and chain, HMAC keys, the file
+ * sink (modes, reopen, a full disk), `audit verify` against each kind of tampering, and the
+ * alert helper (delivery, and dropping rather than blocking when it falls behind). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/* White-box where the public API cannot show it (the alert queue's drop counter). */
+#include "audit/audit-internal.h"
+#include "tap.h"
+
+static char tmp[] = "/tmp/test-audit-XXXXXX";
+
+static char *path_in_tmp(const char *name)
+{
+        char *p;
+        if (asprintf(&p, "%s/%s", tmp, name) < 0)
+                abort();
+        return p;
+}
+
+static char *slurp(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        char *data = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&data, &len);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                fwrite(chunk, 1, n, m);
+        fclose(f);
+        fclose(m);
+        return data;
+}
+
+static void spit(const char *path, const char *data, mode_t mode)
+{
+        unlink(path);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0 || write(fd, data, strlen(data)) != (ssize_t)strlen(data))
+                abort();
+        fchmod(fd, mode);
+        close(fd);
+}
+
+/* Lines of a file, without newlines; returns the count. */
+static size_t lines_of(const char *path, char ***out)
+{
+        _cleanup_free_ char *data = slurp(path);
+        size_t n = 0;
+        char **v = calloc(4096, sizeof(*v));
+        for (char *save = NULL, *l = data ? strtok_r(data, "\n", &save) : NULL; l && n < 4095;
+             l = strtok_r(NULL, "\n", &save))
+                v[n++] = strdup(l);
+        *out = v;
+        return n;
+}
+
+static void hex_digest(const unsigned char *key, size_t key_len, const char *data, char out[65])
+{
+        unsigned char md[32];
+        unsigned int len = 0;
+        if (key)
+                HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)data, strlen(data), md, &len);
+        else
+                EVP_Digest(data, strlen(data), md, &len, EVP_sha256(), NULL);
+        for (unsigned int i = 0; i < len; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static struct audit *open_or_die(const char *file, const char *key_file, char *const *alert)
+{
+        struct audit_config cfg = { .file = file, .key_file = key_file, .server = "everything",
+                                    .alert = alert };
+        struct mc_error err = { 0 };
+        struct audit *a = NULL;
+        if (audit_open(&a, &cfg, &err) < 0) {
+                printf("# audit_open: %s\n", err.msg);
+                exit(1);
+        }
+        return a;
+}
+
+static json_t *obj(const char *text)
+{
+        return json_loads(text, 0, NULL);
+}
+
+/* A session of five records as the relay writes them. */
+static void write_session(struct audit *a)
+{
+        audit_emit(a, "session_start", obj("{\"pid\":42,\"uid\":1000,\"user\":\"alice\","
+                                           "\"command\":[\"node\",\"server.js\"]}"));
+        audit_emit(a, "call", obj("{\"id\":1,\"method\":\"tools/call\",\"tool\":\"echo\","
+                                  "\"decision\":\"allow\",\"status\":\"ok\"}"));
+        audit_security(a, "tool_denied", "warning", "tool 'rm' is not allowed", "2", "rm");
+        audit_emit(a, "call", obj("{\"id\":3,\"method\":\"tools/list\",\"decision\":\"allow\"}"));
+        audit_emit(a, "session_end", obj("{\"exit\":0,\"reason\":\"host_closed\",\"calls\":3}"));
+}
+
+static void test_records(void)
+{
+        _cleanup_free_ char *dir = path_in_tmp("state/mcpcage");
+        _cleanup_free_ char *file = path_in_tmp("state/mcpcage/audit.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        write_session(a);
+        audit_close(a);
+
+        struct stat st;
+        tap_ok(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700, "missing directories created 0700");
+        tap_ok(stat(file, &st) == 0 && (st.st_mode & 07777) == 0600, "audit file created 0600");
+
+        char **lines;
+        size_t n = lines_of(file, &lines);
+        tap_ok(n == 5, "five records, one per line (got %zu)", n);
+        regex_t ts_re;
+        regcomp(&ts_re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                REG_EXTENDED | REG_NOSUB);
+        bool head_ok = true, chain_ok = true, ts_ok = true;
+        char want_prev[65] = "";
+        const char *session = NULL;
+        for (size_t i = 0; i < n; i++) {
+                json_t *r = json_loads(lines[i], JSON_REJECT_DUPLICATES, NULL);
+                const char *keys[] = { "v", "ts", "session", "seq", "server", "event", "prev" };
+                void *it = json_object_iter(r);
+                for (size_t k = 0; k < ARRAY_SIZE(keys); k++, it = json_object_iter_next(r, it))
+                        head_ok = head_ok && it && !strcmp(json_object_iter_key(it), keys[k]);
+                head_ok = head_ok && json_integer_value(json_object_get(r, "v")) == 1 &&
+                          json_integer_value(json_object_get(r, "seq")) == (json_int_t)i &&
+                          !strcmp(json_string_value(json_object_get(r, "server")), "everything");
+                const char *s = json_string_value(json_object_get(r, "session"));
+                head_ok = head_ok && s && strlen(s) == 32 && (!session || !strcmp(s, session));
+                session = session ? session : strdup(s);
+                ts_ok = ts_ok && regexec(&ts_re, json_string_value(json_object_get(r, "ts")), 0, NULL, 0) == 0;
+                chain_ok = chain_ok && !strcmp(json_string_value(json_object_get(r, "prev")), want_prev);
+                hex_digest(NULL, 0, lines[i], want_prev);
+                json_decref(r);
+        }
+        regfree(&ts_re);
+        tap_ok(head_ok, "head fields v, ts, session, seq, server, event, prev in that order");
+        tap_ok(ts_ok, "ts is RFC 3339 UTC with milliseconds");
+        tap_ok(chain_ok, "prev is \"\" at seq 0, then SHA-256 of the previous line");
+        tap_ok(n >= 2 && strstr(lines[1], "\"prev\":\"") &&
+               strstr(lines[1], ",\"id\":1,\"method\":\"tools/call\",\"tool\":\"echo\","),
+               "caller fields follow in insertion order, compact");
+        tap_ok(n >= 3 && strstr(lines[2], "\"event\":\"security\"") &&
+               strstr(lines[2], "\"kind\":\"tool_denied\",\"severity\":\"warning\","
+                                "\"detail\":\"tool 'rm' is not allowed\",\"id\":2,\"tool\":\"rm\""),
+               "audit_security writes kind, severity, detail, id (as JSON), tool");
+        for (size_t i = 0; i < n; i++)
+                free(lines[i]);
+        free(lines);
+        free((char *)session);
+}
+
+static void test_security_ids(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("ids.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        audit_security(a, "spoofed_response", "critical", "x", "\"7\"", NULL);
+        audit_security(a, "malformed_message", "warning", "x", "{not json", NULL);
+        audit_security(a, "kill_switch", "info", "x", NULL, NULL);
+        tap_ok(audit_emit(a, "call", obj("{\"seq\":99}")) == -EINVAL,
+               "a caller cannot set the chain's own fields");
+        audit_close(a);
+        char **l;
+        size_t n = lines_of(file, &l);
+        tap_ok(n == 3 && strstr(l[0], "\"id\":\"7\"") != NULL, "a string id stays a string");
+        tap_ok(n == 3 && strstr(l[1], "\"id\":\"{not json\"") != NULL, "an unparsable id is kept as text");
+        tap_ok(n == 3 && !strstr(l[2], "\"id\"") && !strstr(l[2], "\"tool\""), "no id or tool when none applies");
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+/* Run `audit verify ARGS...` with its stdout captured (our stdout is the TAP stream). */
+static int verify(char **out, const char *a1, const char *a2, const char *a3, const char *a4)
+{
+        char *argv[] = { (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+        int argc = 0;
+        while (argv[argc])
+                argc++;
+        _cleanup_free_ char *cap = path_in_tmp("verify.out");
+        fflush(stdout);
+        int saved = dup(STDOUT_FILENO);
+        int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        dup2(fd, STDOUT_FILENO);
+        close(fd);
+        int rc = audit_cmd_verify(argc, argv);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        char *text = slurp(cap);
+        for (char *l = text; l && *l;) {   /* show the report as TAP diagnostics */
+                char *nl = strchr(l, '\n');
+                printf("#   | %.*s\n", nl ? (int)(nl - l) : (int)strlen(l), l);
+                l = nl ? nl + 1 : l + strlen(l);
+        }
+        if (out)
+                *out = text;
+        else
+                free(text);
+        return rc;
+}
+
+static void write_lines(const char *path, char **lines, size_t n)
+{
+        FILE *f = fopen(path, "we");
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s\n", lines[i]);
+        fclose(f);
+}
+
+static void test_verify_tampering(void)
+{
+        _cleanup_free_ char *good = path_in_tmp("good.jsonl");
+        _cleanup_free_ char *bad = path_in_tmp("bad.jsonl");
+        struct audit *a = open_or_die(good, NULL, NULL);
+        write_session(a);
+        audit_close(a);
+        char **l, *out = NULL;
+        size_t n = lines_of(good, &l);
+        if (n != 5) {
+                tap_ok(false, "a clean session to tamper with");
+                return;
+        }
+        tap_ok(verify(&out, good, NULL, NULL, NULL) == 0 && strstr(out, "1 session, 5 records: OK"),
+               "verify: an untouched session is OK");
+        free(out);
+
+        /* edited: the tool of record 1 (line 2) changed; its successor (line 3) no longer chains */
+        char *orig = l[1];
+        char *edited = strdup(orig);
+        memcpy(strstr(edited, "\"echo\""), "\"ohce\"", 6);
+        l[1] = edited;
+        write_lines(bad, l, n);
+        l[1] = orig;
+        free(edited);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 1 && strstr(out, "error: line 3:") &&
+               strstr(out, "prev does not match") && strstr(out, "(line 2)") && strstr(out, "BROKEN"),
+               "verify: an edited record is reported at line 3, naming line 2");
+        free(out);
+
+        /* deleted: line 3 gone */
+        char *del[] = { l[0], l[1], l[3], l[4] };
+        write_lines(bad, del, 4);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 1 && strstr(out, "error: line 3:") && strstr(out, "seq 2 missing between line 2 and line 3"),
+               "verify: a deleted record is reported as missing");
+        free(out);
+
+        /* reordered: lines 3 and 4 swapped */
+        char *swap[] = { l[0], l[1], l[3], l[2], l[4] };
+        write_lines(bad, swap, 5);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 1 && strstr(out, "error: line 4:") &&
+               strstr(out, "reordered"), "verify: reordered records are reported at line 4");
+        free(out);
+
+        /* inserted: a forged seq 2 that chains correctly to seq 1 (plain SHA-256) */
+        char prev1[65];
+        hex_digest(NULL, 0, l[1], prev1);
+        char *forged;
+        if (asprintf(&forged, "{\"v\":1,\"ts\":\"2026-01-01T00:00:00.000Z\",\"session\":\"%.32s\","
+                     "\"seq\":2,\"server\":\"everything\",\"event\":\"call\",\"prev\":\"%s\"}",
+                     strstr(l[0], "\"session\":\"") + 11, prev1) < 0)
+                abort();
+        char *ins[] = { l[0], l[1], forged, l[2], l[3], l[4] };
+        write_lines(bad, ins, 6);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 1 && strstr(out, "line 4:") &&
+               strstr(out, "appears twice"), "verify: an inserted record is reported");
+        free(out);
+        free(forged);
+
+        /* truncated: session_end lost */
+        write_lines(bad, l, 4);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 0 && strstr(out, "warning: line 4:") &&
+               strstr(out, "no session_end") && strstr(out, ": OK"),
+               "verify: a session without session_end is a warning");
+        free(out);
+        tap_ok(verify(&out, "--strict", bad, NULL, NULL) == 1 && strstr(out, "error: line 4:") &&
+               strstr(out, "BROKEN"), "verify --strict: ... and an error");
+        free(out);
+
+        /* a line that is not a JSON object */
+        char *junk[] = { l[0], l[1], (char *)"[1,2]", l[2], l[3], l[4] };
+        write_lines(bad, junk, 6);
+        tap_ok(verify(&out, bad, NULL, NULL, NULL) == 1 && strstr(out, "error: line 3: not a JSON object"),
+               "verify: a line that is not a JSON object is an error");
+        free(out);
+        char *dup[] = { l[0], (char *)"{\"v\":1,\"v\":1}", l[1], l[2], l[3], l[4] };
+        write_lines(bad, dup, 6);
+        tap_ok(verify(NULL, bad, NULL, NULL, NULL) == 1, "verify: a line with duplicate keys is an error");
+
+        /* appended after session_end */
+        char *after[] = { l[0], l[1], l[2], l[3], l[4], l[4] };
+        write_lines(bad, after, 6);
+        tap_ok(verify(NULL, bad, NULL, NULL, NULL) == 1, "verify: a duplicated session_end is an error");
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+static void test_verify_usage(void)
+{
+        _cleanup_free_ char *missing = path_in_tmp("does-not-exist.jsonl");
+        tap_ok(verify(NULL, NULL, NULL, NULL, NULL) == 125, "verify: no FILE is a usage error (125)");
+        tap_ok(verify(NULL, missing, NULL, NULL, NULL) == 125, "verify: an unreadable file gives 125");
+        tap_ok(verify(NULL, "--frobnicate", missing, NULL, NULL) == 125, "verify: an unknown option gives 125");
+        tap_ok(verify(NULL, "a", "b", NULL, NULL) == 125, "verify: two FILEs give 125");
+        tap_ok(verify(NULL, "--key", NULL, NULL, NULL) == 125, "verify: --key without FILE gives 125");
+}
+
+static void test_two_writers(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("shared.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL), *b = open_or_die(file, NULL, NULL);
+        tap_ok(strcmp(audit_session_id(a), audit_session_id(b)) != 0, "two handles, two session ids");
+        audit_emit(a, "session_start", obj("{\"pid\":1}"));
+        audit_emit(b, "session_start", obj("{\"pid\":2}"));
+        for (int i = 0; i < 20; i++) {
+                audit_emit(i % 3 ? a : b, "call", obj("{\"method\":\"tools/list\"}"));
+                if (i % 5 == 0)
+                        audit_security(i % 2 ? a : b, "rate_limited", "info", "burst", "1", NULL);
+        }
+        audit_emit(b, "session_end", obj("{\"exit\":0}"));
+        audit_emit(a, "session_end", obj("{\"exit\":0}"));
+        audit_close(a);
+        audit_close(b);
+        char *out = NULL;
+        tap_ok(verify(&out, file, NULL, NULL, NULL) == 0 && strstr(out, "2 sessions, 28 records: OK"),
+               "verify: two interleaved sessions in one file are OK");
+        free(out);
+}
+
+static void test_hmac(void)
+{
+        _cleanup_free_ char *key = path_in_tmp("audit.key");
+        _cleanup_free_ char *file = path_in_tmp("hmac.jsonl");
+        const char *secret = "0123456789abcdef0123456789abcdef";
+        char *key_text;
+        if (asprintf(&key_text, "%s\n", secret) < 0)
+                abort();
+        spit(key, key_text, 0600);
+        free(key_text);
+        struct audit *a = open_or_die(file, key, NULL);
+        write_session(a);
+        audit_close(a);
+        char **l;
+        size_t n = lines_of(file, &l);
+        char want[65];
+        hex_digest((const unsigned char *)secret, strlen(secret), n ? l[0] : "", want);
+        tap_ok(n == 5 && strstr(l[1], want) != NULL,
+               "with audit.key, prev is HMAC-SHA256 of the previous line (trailing newline not in the key)");
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+        char *out = NULL;
+        tap_ok(verify(&out, "--key", key, file, NULL) == 0 && strstr(out, ": OK"),
+               "verify --key accepts the HMAC chain");
+        free(out);
+        tap_ok(verify(NULL, file, NULL, NULL, NULL) == 1, "verify without the key reports the chain broken");
+        _cleanup_free_ char *other = path_in_tmp("other.key");
+        spit(other, "another key, long enough to use", 0400);
+        tap_ok(verify(NULL, "--key", other, file, NULL) == 1, "verify with the wrong key reports it broken");
+}
+
+static void test_key_refused(void)
+{
+        _cleanup_free_ char *key = path_in_tmp("loose.key");
+        _cleanup_free_ char *file = path_in_tmp("loose.jsonl");
+        spit(key, "0123456789abcdef0123456789abcdef", 0644);
+        struct audit_config cfg = { .file = file, .key_file = key, .server = "s" };
+        struct mc_error err = { 0 };
+        struct audit *a = NULL;
+        int r = audit_open(&a, &cfg, &err);
+        tap_ok(r < 0 && a == NULL && strstr(err.msg, key) && strstr(err.msg, "0644"),
+               "a key file readable by others is refused, naming the file and mode");
+        printf("#   %s\n", err.msg);
+        spit(key, "0123456789abcdef0123456789abcdef", 0640);
+        tap_ok(audit_open(&a, &cfg, &err) < 0, "a group-readable key file is refused");
+        spit(key, "short\n", 0600);
+        tap_ok(audit_open(&a, &cfg, &err) < 0 && strstr(err.msg, "too short"), "a short key is refused");
+        if (geteuid() == 0) {
+                spit(key, "0123456789abcdef0123456789abcdef", 0600);
+                tap_ok(chown(key, 65534, 65534) == 0 && audit_open(&a, &cfg, &err) < 0 &&
+                       strstr(err.msg, "owned by uid 65534"), "a key file owned by another user is refused");
+        } else {
+                tap_skip("needs root to chown", "a key file owned by another user is refused");
+        }
+        _cleanup_free_ char *none = path_in_tmp("no-such.key");
+        cfg.key_file = none;
+        tap_ok(audit_open(&a, &cfg, &err) < 0 && strstr(err.msg, none), "a missing key file is refused");
+}
+
+static void test_reopen(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("rotate.jsonl");
+        _cleanup_free_ char *rotated = path_in_tmp("rotate.jsonl.1");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        audit_emit(a, "session_start", NULL);
+        rename(file, rotated);
+        audit_emit(a, "call", NULL);
+        struct mc_error err = { 0 };
+        tap_ok(audit_reopen(a, &err) == 0, "audit_reopen succeeds");
+        audit_emit(a, "session_end", NULL);
+        audit_close(a);
+        char **l1, **l2;
+        size_t n1 = lines_of(rotated, &l1), n2 = lines_of(file, &l2);
+        tap_ok(n1 == 2 && n2 == 1 && strstr(l2[0], "\"seq\":2,") && strstr(l2[0], "session_end"),
+               "before reopen records go to the renamed file, after it to the new one");
+        struct stat st;
+        tap_ok(stat(file, &st) == 0 && (st.st_mode & 07777) == 0600, "the reopened file is 0600");
+        for (size_t i = 0; i < n1; i++)
+                free(l1[i]);
+        for (size_t i = 0; i < n2; i++)
+                free(l2[i]);
+        free(l1);
+        free(l2);
+}
+
+static void test_write_failure(void)
+{
+        struct audit *a = open_or_die("/dev/full", NULL, NULL);
+        int r1 = audit_emit(a, "session_start", NULL);
+        int r2 = audit_security(a, "oom", "critical", "x", NULL, NULL);
+        tap_ok(r1 == -ENOSPC && r2 == -ENOSPC && audit_emit(a, "call", NULL) == -ENOSPC,
+               "a full disk returns -ENOSPC and the caller carries on");
+        audit_close(a);
+        tap_ok(audit_emit(NULL, "call", NULL) == 0 && audit_security(NULL, "oom", "info", "", NULL, NULL) == 0,
+               "a NULL handle (no audit) accepts records");
+}
+
+static void test_stderr_sink(void)
+{
+        _cleanup_free_ char *cap = path_in_tmp("stderr.out");
+        int saved = dup(STDERR_FILENO);
+        int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+        struct audit *a = open_or_die("-", NULL, NULL);
+        audit_emit(a, "session_start", NULL);
+        audit_close(a);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        _cleanup_free_ char *text = slurp(cap);
+        tap_ok(text && !strncmp(text, "{\"v\":1,", 7) && strstr(text, "session_start"),
+               "\"-\" writes records to stderr (and stderr stays open)");
+}
+
+static bool wait_for(const char *path, const char *needle, int ms)
+{
+        for (int t = 0; t < ms; t += 20) {
+                _cleanup_free_ char *text = slurp(path);
+                if (text && strstr(text, needle))
+                        return true;
+                usleep(20000);
+        }
+        return false;
+}
+
+static size_t count_lines(const char *path)
+{
+        _cleanup_free_ char *text = slurp(path);
+        size_t n = 0;
+        for (char *p = text; p && *p; p++)
+                n += *p == '\n';
+        return n;
+}
+
+static void test_alert(void)
+{
+        _cleanup_free_ char *script = path_in_tmp("alert.sh");
+        _cleanup_free_ char *got = path_in_tmp("alerts.jsonl");
+        _cleanup_free_ char *file = path_in_tmp("alert-audit.jsonl");
+        char *body;
+        if (asprintf(&body, "#!/bin/sh\n[ \"$1\" = --json ] || exit 3\ncat >> '%s'\n", got) < 0)
+                abort();
+        spit(script, body, 0700);
+        free(body);
+        char *argv[] = { script, (char *)"--json", NULL };
+        struct audit *a = open_or_die(file, NULL, argv);
+        audit_emit(a, "call", obj("{\"method\":\"tools/list\"}"));
+        audit_security(a, "injection", "critical", "hidden unicode in a tool result", "5", "fetch");
+        audit_close(a);
+        tap_ok(wait_for(got, "\"kind\":\"injection\"", 10000),
+               "the alert command gets the security record on stdin, with its arguments");
+        char **l;
+        size_t n = lines_of(got, &l);
+        _cleanup_free_ char *log = slurp(file);
+        tap_ok(n == 1 && log && strstr(log, l[0]), "only security records are alerted, byte for byte as logged");
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+static void test_alert_full_pipe(void)
+{
+        _cleanup_free_ char *script = path_in_tmp("slow-alert.sh");
+        _cleanup_free_ char *hold = path_in_tmp("hold");
+        _cleanup_free_ char *count = path_in_tmp("count");
+        _cleanup_free_ char *file = path_in_tmp("slow-audit.jsonl");
+        char *body;
+        if (asprintf(&body, "#!/bin/sh\nwhile [ -e '%s' ]; do sleep 0.05; done\ncat >/dev/null\n"
+                     "echo x >> '%s'\n", hold, count) < 0)
+                abort();
+        spit(script, body, 0700);
+        free(body);
+        spit(hold, "", 0600);
+        char *argv[] = { script, NULL };
+        struct audit *a = open_or_die(file, NULL, argv);
+        /* A one-page pipe fills after a dozen records instead of a few hundred. */
+        fcntl(a->alert.fd, F_SETPIPE_SZ, 4096);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        const int sent = 200;
+        bool all_ok = true;
+        for (int i = 0; i < sent; i++)
+                all_ok = all_ok && audit_security(a, "rate_limited", "info", "burst", "1", NULL) == 0;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        uint64_t dropped = a->alert.dropped;
+        tap_ok(all_ok && secs < 2.0, "a stuck alert command does not block the relay (%d records in %.3f s)",
+               sent, secs);
+        tap_ok(dropped > 0 && dropped < (uint64_t)sent, "the full queue drops alerts and counts them (%llu dropped)",
+               (unsigned long long)dropped);
+        audit_close(a);
+        tap_ok(count_lines(file) == (size_t)sent, "every record is still in the log");
+        unlink(hold);
+        size_t want = (size_t)sent - (size_t)dropped, have = 0;
+        for (int t = 0; t < 30000 && (have = count_lines(count)) < want; t += 50)
+                usleep(50000);
+        tap_ok(have == want, "after the command unblocks, every queued alert runs (%zu of %zu)", have, want);
+}
+
+/* The helper must not inherit the host's pipes: if it held mcpcage's stdout, the host would
+ * not see EOF when mcpcage exits while an alert is still running. */
+static void test_alert_helper_fds(void)
+{
+        _cleanup_free_ char *script = path_in_tmp("hold-alert.sh");
+        _cleanup_free_ char *hold = path_in_tmp("hold2");
+        char *body;
+        if (asprintf(&body, "#!/bin/sh\nwhile [ -e '%s' ]; do sleep 0.05; done\ncat >/dev/null\n", hold) < 0)
+                abort();
+        spit(script, body, 0700);
+        free(body);
+        spit(hold, "", 0600);
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                abort();
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(p[1], STDOUT_FILENO);
+                char *argv[] = { script, NULL };
+                _cleanup_free_ char *file = path_in_tmp("fds.jsonl");
+                struct audit *a = open_or_die(file, NULL, argv);
+                audit_security(a, "oom", "critical", "x", NULL, NULL);
+                audit_close(a);
+                _exit(0);
+        }
+        close(p[1]);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* EOF only once every holder of the write end is gone */
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        char c;
+        ssize_t n = poll(&pfd, 1, 3000) == 1 ? read(p[0], &c, 1) : -1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        unlink(hold);
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+        tap_ok(n == 0 && t1.tv_sec - t0.tv_sec < 3,
+               "the alert helper does not keep mcpcage's stdout open while an alert runs");
+}
+
+static void cleanup_tmp(void)
+{
+        char *cmd;
+        if (asprintf(&cmd, "rm -rf '%s'", tmp) >= 0 && system(cmd) != 0)
+                printf("# could not remove %s\n", tmp);
+        free(cmd);
+}
+
+int main(void)
+{
+        if (!mkdtemp(tmp)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        test_records();
+        test_security_ids();
+        test_hmac();
+        test_key_refused();
+        test_verify_tampering();
+        test_verify_usage();
+        test_two_writers();
+        test_reopen();
+        test_write_failure();
+        test_stderr_sink();
+        test_alert();
+        test_alert_full_pipe();
+        test_alert_helper_fds();
+        cleanup_tmp();
+        return tap_done();
+}
