@@ -1,8 +1,9 @@
-/* `mcpcage audit verify [--strict] [--key FILE] FILE`: read a JSONL audit log that any
+/* `mcpcage audit verify [--strict] [--key FILE] FILE...`: read a JSONL audit log that any
  * number of mcpcage processes appended to, split it into sessions and check each session's
  * chain: seq from 0 without gaps or duplicates, in file order, every `prev` the digest of
  * the record before it. Problems are printed to stdout, one line each, with the line number
- * and session, then a summary. Exit 0 intact, 1 broken, 125 usage or unreadable input. */
+ * and session, then a summary. Several FILEs (rotated parts, oldest first) are read as one
+ * log. Exit 0 intact, 1 broken, 125 usage or unreadable input. */
 #include "audit/audit-internal.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "exit_codes.h"
 #include "util/log.h"
 
+/* A line is known by its ordinal over all FILEs read, 1-based; loc() names file and line. */
 struct vrec {
         size_t line;
         uint64_t seq;
@@ -43,7 +45,27 @@ struct verify {
         size_t n_sessions, cap_sessions, records;
         struct problem *problems;
         size_t n_problems, cap_problems, errors;
+        char **files;                           /* as given, read in this order */
+        size_t n_files, *first_line;            /* first_line[i]: ordinal of file i's line 1 */
+        size_t lines;                           /* lines read so far, over all files */
 };
+
+struct loc { char text[320]; };
+
+/* "line 12", or "audit.jsonl.1 line 12" when several files are checked as one log. */
+static struct loc loc(const struct verify *v, size_t ordinal)
+{
+        struct loc l;
+        size_t f = 0;
+        while (f + 1 < v->n_files && v->first_line[f + 1] <= ordinal)
+                f++;
+        size_t line = ordinal - (v->n_files ? v->first_line[f] : 1) + 1;
+        if (v->n_files > 1)
+                snprintf(l.text, sizeof(l.text), "%s line %zu", v->files[f], line);
+        else
+                snprintf(l.text, sizeof(l.text), "line %zu", line);
+        return l;
+}
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -162,18 +184,17 @@ static void read_line(struct verify *v, size_t lineno, const char *line, size_t 
         v->records++;
 }
 
-static int read_file(struct verify *v, FILE *f)
+static int read_stream(struct verify *v, FILE *f)
 {
         char *line = NULL;
-        size_t cap = 0, lineno = 0;
+        size_t cap = 0;
         ssize_t n;
         errno = 0;
         while ((n = getline(&line, &cap, f)) >= 0) {
                 size_t len = (size_t)n;
-                lineno++;
                 if (len > 0 && line[len - 1] == '\n')
                         len--;
-                read_line(v, lineno, line, len);
+                read_line(v, ++v->lines, line, len);
                 errno = 0;
         }
         int e = errno;
@@ -198,7 +219,7 @@ static void check_order(struct verify *v, const struct vsession *s)
                 if (r->seq < p->seq)
                         report(v, r->line, false,
                                "session %s: seq %" PRIu64 " comes after seq %" PRIu64
-                               " (line %zu): records reordered", s->id, r->seq, p->seq, p->line);
+                               " (%s): records reordered", s->id, r->seq, p->seq, loc(v, p->line).text);
         }
 }
 
@@ -230,23 +251,24 @@ static void check_chain(struct verify *v, const struct vsession *s, struct vrec 
                         continue;
                 if (r->seq == p->seq) {
                         report(v, r->line, false,
-                               "session %s: seq %" PRIu64 " appears twice (also line %zu): "
-                               "record inserted or duplicated", s->id, r->seq, p->line);
+                               "session %s: seq %" PRIu64 " appears twice (also %s): "
+                               "record inserted or duplicated", s->id, r->seq, loc(v, p->line).text);
                 } else if (r->seq == p->seq + 2) {
                         report(v, r->line, false,
-                               "session %s: seq %" PRIu64 " missing between line %zu and line %zu: "
-                               "record deleted", s->id, p->seq + 1, p->line, r->line);
+                               "session %s: seq %" PRIu64 " missing between %s and %s: "
+                               "record deleted", s->id, p->seq + 1, loc(v, p->line).text,
+                               loc(v, r->line).text);
                 } else if (r->seq > p->seq + 2) {
                         report(v, r->line, false,
-                               "session %s: seq %" PRIu64 "..%" PRIu64 " missing between line %zu "
-                               "and line %zu: records deleted", s->id, p->seq + 1, r->seq - 1,
-                               p->line, r->line);
+                               "session %s: seq %" PRIu64 "..%" PRIu64 " missing between %s "
+                               "and %s: records deleted", s->id, p->seq + 1, r->seq - 1,
+                               loc(v, p->line).text, loc(v, r->line).text);
                 } else if (!chains_to(sorted, i)) {
                         report(v, r->line, false,
                                "session %s: seq %" PRIu64 ": prev does not match the %s of seq %"
-                               PRIu64 " (line %zu): one of them was edited, or this record was "
+                               PRIu64 " (%s): one of them was edited, or this record was "
                                "inserted", s->id, r->seq, v->key.bytes ? "HMAC" : "SHA-256",
-                               p->seq, p->line);
+                               p->seq, loc(v, p->line).text);
                 }
         }
 }
@@ -260,8 +282,8 @@ static void check_end(struct verify *v, const struct vsession *s, struct vrec **
         for (size_t i = 0; i < s->n; i++) {
                 if (end && sorted[i]->seq > end->seq)
                         report(v, sorted[i]->line, false,
-                               "session %s: seq %" PRIu64 " after session_end (line %zu): "
-                               "record appended", s->id, sorted[i]->seq, end->line);
+                               "session %s: seq %" PRIu64 " after session_end (%s): "
+                               "record appended", s->id, sorted[i]->seq, loc(v, end->line).text);
                 else if (sorted[i]->end && !end)
                         end = sorted[i];
         }
@@ -300,8 +322,8 @@ static int print_results(struct verify *v)
         if (v->n_problems)
                 qsort(v->problems, v->n_problems, sizeof(*v->problems), by_line);
         for (size_t i = 0; i < v->n_problems; i++)
-                printf("%s: line %zu: %s\n", v->problems[i].warning ? "warning" : "error",
-                       v->problems[i].line, v->problems[i].text);
+                printf("%s: %s: %s\n", v->problems[i].warning ? "warning" : "error",
+                       loc(v, v->problems[i].line).text, v->problems[i].text);
         printf("%zu session%s, %zu record%s: %s\n", v->n_sessions, v->n_sessions == 1 ? "" : "s",
                v->records, v->records == 1 ? "" : "s", v->errors ? "BROKEN" : "OK");
         if (fflush(stdout) != 0) {
@@ -319,6 +341,8 @@ static void verify_free(struct verify *v)
                 free(v->problems[i].text);
         free(v->sessions);
         free(v->problems);
+        free(v->files);
+        free(v->first_line);
         json_decref(v->index);
         key_clear(&v->key);
 }
@@ -326,15 +350,18 @@ static void verify_free(struct verify *v)
 static int usage(const char *why)
 {
         log_error("audit verify: %s", why);
-        log_error("usage: mcpcage audit verify [--strict] [--key FILE] FILE");
+        log_error("usage: mcpcage audit verify [--strict] [--key FILE] FILE...");
         return EXIT_MCPCAGE_ERROR;
 }
 
 /* argv holds the arguments after "verify" (no program name). */
-static int parse_args(int argc, char **argv, struct verify *v, const char **key_file,
-                      const char **file)
+static int parse_args(int argc, char **argv, struct verify *v, const char **key_file)
 {
         bool options = true;
+        v->files = calloc((size_t)argc + 1, sizeof(*v->files));
+        v->first_line = calloc((size_t)argc + 1, sizeof(*v->first_line));
+        if (!v->files || !v->first_line)
+                return usage("out of memory");
         for (int i = 0; i < argc; i++) {
                 const char *a = argv[i];
                 if (options && !strcmp(a, "--")) {
@@ -350,37 +377,47 @@ static int parse_args(int argc, char **argv, struct verify *v, const char **key_
                 } else if (options && a[0] == '-' && a[1]) {
                         log_error("audit verify: unknown option '%s'", a);
                         return usage("see mcpcage-audit(5)");
-                } else if (*file) {
-                        return usage("exactly one FILE, please");
                 } else {
-                        *file = a;
+                        v->files[v->n_files++] = argv[i];
                 }
         }
-        if (!*file)
+        if (!v->n_files)
                 return usage("no FILE given");
         return 0;
 }
 
-static int verify_run(struct verify *v, const char *key_file, const char *file)
+/* Rotated files are checked together, oldest first, so a session that logrotate cut in two
+ * is one chain again. */
+static int read_file(struct verify *v, size_t i)
 {
-        struct mc_error err = { 0 };
-        if (key_file && key_load(&v->key, key_file, &err) < 0) {
-                log_error("audit verify: %s", err.msg);
-                return EXIT_MCPCAGE_ERROR;
-        }
+        const char *file = v->files[i];
+        v->first_line[i] = v->lines + 1;
         bool use_stdin = !strcmp(file, "-");
         FILE *f = use_stdin ? stdin : fopen(file, "re");
         if (!f) {
                 log_error("audit verify: cannot open %s: %s", file, strerror(errno));
                 return EXIT_MCPCAGE_ERROR;
         }
-        int r = read_file(v, f);
+        int r = read_stream(v, f);
         if (!use_stdin)
                 fclose(f);
         if (r < 0) {
                 log_error("audit verify: cannot read %s: %s", file, strerror(-r));
                 return EXIT_MCPCAGE_ERROR;
         }
+        return 0;
+}
+
+static int verify_run(struct verify *v, const char *key_file)
+{
+        struct mc_error err = { 0 };
+        if (key_file && key_load(&v->key, key_file, &err) < 0) {
+                log_error("audit verify: %s", err.msg);
+                return EXIT_MCPCAGE_ERROR;
+        }
+        for (size_t i = 0; i < v->n_files; i++)
+                if (read_file(v, i) != 0)
+                        return EXIT_MCPCAGE_ERROR;
         for (size_t i = 0; i < v->n_sessions; i++)
                 check_session(v, &v->sessions[i]);
         return print_results(v);
@@ -389,15 +426,13 @@ static int verify_run(struct verify *v, const char *key_file, const char *file)
 int audit_cmd_verify(int argc, char **argv)
 {
         struct verify v = { 0 };
-        const char *key_file = NULL, *file = NULL;
-        if (parse_args(argc, argv, &v, &key_file, &file) != 0)
-                return EXIT_MCPCAGE_ERROR;
+        const char *key_file = NULL;
+        int rc = parse_args(argc, argv, &v, &key_file);
         v.index = json_object();
-        if (!v.index) {
-                log_error("audit verify: out of memory");
-                return EXIT_MCPCAGE_ERROR;
-        }
-        int rc = verify_run(&v, key_file, file);
+        if (rc == 0 && !v.index)
+                rc = usage("out of memory");
+        if (rc == 0)
+                rc = verify_run(&v, key_file);
         verify_free(&v);
         return rc;
 }

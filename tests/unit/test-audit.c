@@ -318,7 +318,6 @@ static void test_verify_usage(void)
         tap_ok(verify(NULL, NULL, NULL, NULL, NULL) == 125, "verify: no FILE is a usage error (125)");
         tap_ok(verify(NULL, missing, NULL, NULL, NULL) == 125, "verify: an unreadable file gives 125");
         tap_ok(verify(NULL, "--frobnicate", missing, NULL, NULL) == 125, "verify: an unknown option gives 125");
-        tap_ok(verify(NULL, "a", "b", NULL, NULL) == 125, "verify: two FILEs give 125");
         tap_ok(verify(NULL, "--key", NULL, NULL, NULL) == 125, "verify: --key without FILE gives 125");
 }
 
@@ -422,6 +421,20 @@ static void test_reopen(void)
                "before reopen records go to the renamed file, after it to the new one");
         struct stat st;
         tap_ok(stat(file, &st) == 0 && (st.st_mode & 07777) == 0600, "the reopened file is 0600");
+        char *out = NULL;
+        tap_ok(verify(&out, rotated, file, NULL, NULL) == 0 && strstr(out, "1 session, 3 records: OK"),
+               "verify: the rotated file and the new one, oldest first, are one intact chain");
+        free(out);
+        tap_ok(verify(&out, file, NULL, NULL, NULL) == 1 && strstr(out, "error: line 1:") &&
+               strstr(out, "records 0..1 missing"), "verify: the new file alone misses the session's start");
+        free(out);
+        char *want;
+        if (asprintf(&want, "error: %s line 1: ", rotated) < 0)
+                abort();
+        tap_ok(verify(&out, file, rotated, NULL, NULL) == 1 && strstr(out, want) &&
+               strstr(out, "reordered"), "verify: with several files, problems name file and line");
+        free(want);
+        free(out);
         for (size_t i = 0; i < n1; i++)
                 free(l1[i]);
         for (size_t i = 0; i < n2; i++)
