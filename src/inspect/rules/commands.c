@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inspect/rules/glob.h"
 #include "inspect/rules/pointer.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -173,13 +174,26 @@ static bool in_list(const char *const *list, size_t n, const char *s, size_t len
         return false;
 }
 
-static bool in_allow(json_t *allow, const char *s, size_t len)
+/* literal: only entries equal to the name count. Otherwise a glob entry ("*", "git*", the
+ * policy layer's default ["*"]) counts too, but never for a name containing "/" (a path
+ * must be listed exactly) and never when a privilege changer is asked for: sudo & co. are
+ * allowed only by name, so a broad glob cannot let one through. */
+static bool in_allow(json_t *allow, const char *s, size_t len, bool literal)
 {
         size_t i;
         json_t *v;
+        char name[256];
 
         json_array_foreach(allow, i, v)
                 if (json_string_length(v) == len && !memcmp(json_string_value(v), s, len))
+                        return true;
+        if (literal || len >= sizeof(name) || memchr(s, '/', len) ||
+            in_list(privileged, ARRAY_SIZE(privileged), s, len))
+                return false;
+        memcpy(name, s, len);
+        name[len] = '\0';
+        json_array_foreach(allow, i, v)
+                if (glob_is_pattern(json_string_value(v)) && glob_match(json_string_value(v), name, 0) == 1)
                         return true;
         return false;
 }
@@ -193,7 +207,7 @@ static void check_program(const struct command_rule *cr, const char *tok, size_t
         const char *slash = memrchr(tok, '/', len);
 
         rule_format(allow_rule, sizeof(allow_rule), "%s/allow", cr->rule);
-        if (slash && !(cr->allow && in_allow(cr->allow, tok, len))) {
+        if (slash && !(cr->allow && in_allow(cr->allow, tok, len, true))) {
                 if (!in_list(system_bin, ARRAY_SIZE(system_bin), tok, (size_t)(slash - tok)) ||
                     slash + 1 == tok + len) {
                         rule_deny(d, cr->allow ? allow_rule : cr->rule,
@@ -203,7 +217,7 @@ static void check_program(const struct command_rule *cr, const char *tok, size_t
                 name = slash + 1;
                 name_len = (size_t)(tok + len - name);
         }
-        if (cr->allow && !in_allow(cr->allow, name, name_len) && !in_allow(cr->allow, tok, len)) {
+        if (cr->allow && !in_allow(cr->allow, name, name_len, false) && !in_allow(cr->allow, tok, len, true)) {
                 rule_deny(d, allow_rule, "program %.*s is not allowed", (int)name_len, name);
                 return;
         }

@@ -38,12 +38,13 @@ static int compile_object(struct tool_rule *r, json_t *spec, struct mc_error *er
                         k = url_rules_compile(v, at, &r->urls, err);
                         if (k < 0)
                                 return k;
-                } else if (!strcmp(key, "rate") && json_is_string(v)) {
+                } else if (!strcmp(key, "rate") && (json_is_string(v) || json_is_null(v))) {
+                        /* the effective policy writes "no rate" as null */
                         r->rate = json_string_value(v);
                 } else if (!strcmp(key, "confirm") && json_is_boolean(v)) {
                         r->confirm = json_is_true(v);
-                } else if (!strcmp(key, "redact") && json_is_array(v)) {
-                        r->redact = v;
+                } else if (!strcmp(key, "redact") && (json_is_array(v) || json_is_null(v))) {
+                        r->redact = json_is_array(v) ? v : NULL;
                 } else {
                         return mc_error_set(err, EINVAL, "%s: unknown key or wrong type", at);
                 }
