@@ -2,6 +2,7 @@
  * layer below (see the README's Architecture section). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,14 @@ static const char usage_text[] =
         "126 command not runnable; 127 command not found; 128+N server killed by signal N.\n"
         "See mcpcage(1), mcpcage-policy(5) and mcpcage-audit(5).\n";
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
 {
         char line[512];
-        snprintf(line, sizeof(line), fmt, arg);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
         log_error("%s (see mcpcage --help)", line);
         return EXIT_MCPCAGE_ERROR;
 }
