@@ -1,13 +1,15 @@
-/* audit.alert: run a command (no shell) with each security record on its stdin, without
- * ever blocking the relay.
+/* Delivering security records beyond the log: audit.alert (a command, no shell, the record
+ * on its stdin) and audit.syslog, without ever blocking the relay.
  *
  * Why a helper process: the relay confines itself after start-up (seccomp, Landlock, no new
  * privileges) and from then on must not fork or exec, or a compromised relay could too. So
  * audit_open forks ONE helper while forking is still allowed; the relay only ever write()s
  * records into a pipe, and the helper, outside that confinement, spawns the command per
- * record. The helper is detached (double fork, own session) so it never shows up in the
- * relay's waitpid(), survives a Ctrl-C aimed at mcpcage long enough to deliver what is
- * queued, and exits when the pipe closes (mcpcage closed the log or died).
+ * record and talks to syslog. syslog(3) goes through the helper too because it blocks when
+ * the syslog daemon is slow, and the relay must not wait for it. The helper is detached
+ * (double fork, own session) so it never shows up in the relay's waitpid(), survives a
+ * Ctrl-C aimed at mcpcage long enough to deliver what is queued, and exits when the pipe
+ * closes (mcpcage closed the log or died).
  *
  * Why drop: the write end is non-blocking. When the helper falls behind (a slow or hung
  * alert command) the pipe fills; the relay then drops the alert, counts it and says so once
@@ -115,10 +117,18 @@ static void helper_signals(void)
 
 /* The helper: stdin is the record pipe, stdout /dev/null, stderr mcpcage's; nothing else of
  * mcpcage's stays open (not the audit file, not the host's pipes). */
-static _Noreturn void helper_main(int rfd, char *const *argv)
+static void to_syslog(const char *line, size_t len)
+{
+        _cleanup_json_ json_t *rec = json_loadb(line, len, 0, NULL);
+        sink_syslog_send(json_string_value(json_object_get(rec, "severity")), line, len);
+}
+
+static _Noreturn void helper_main(int rfd, char *const *argv, bool syslog)
 {
         setsid();
         helper_signals();
+        if (syslog)
+                sink_syslog_open();
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(rfd, STDIN_FILENO) < 0)
                 _exit(1);
@@ -126,16 +136,20 @@ static _Noreturn void helper_main(int rfd, char *const *argv)
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
-        while ((n = getline(&line, &cap, stdin)) > 0)
-                run_alert(argv, line, (size_t)n);
+        while ((n = getline(&line, &cap, stdin)) > 0) {
+                if (syslog)
+                        to_syslog(line, (size_t)n - 1);
+                if (argv && argv[0])
+                        run_alert(argv, line, (size_t)n);
+        }
         free(line);
         _exit(0);
 }
 
-int alert_start(struct audit_alert *al, char *const *argv, struct mc_error *err)
+int alert_start(struct audit_alert *al, char *const *argv, bool syslog, struct mc_error *err)
 {
         *al = (struct audit_alert){ .fd = -1 };
-        if (!argv || !argv[0])
+        if ((!argv || !argv[0]) && !syslog)
                 return 0;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -150,7 +164,7 @@ int alert_start(struct audit_alert *al, char *const *argv, struct mc_error *err)
         if (pid == 0) {
                 pid_t helper = fork();
                 if (helper == 0)
-                        helper_main(p[0], argv);
+                        helper_main(p[0], argv, syslog);
                 _exit(helper < 0 ? 1 : 0);
         }
         close(p[0]);
@@ -168,7 +182,8 @@ static void count_drop(struct audit_alert *al, const char *why)
 {
         al->dropped++;
         if (!al->said_dropped)
-                log_error("audit.alert: %s; dropping alerts (the records stay in the audit log)", why);
+                log_error("audit.alert: %s; dropping alerts and syslog messages (the records stay in "
+                          "the audit log)", why);
         al->said_dropped = true;
 }
 
@@ -209,7 +224,7 @@ void alert_send(struct audit_alert *al, const char *line, size_t len)
         }
         ssize_t n = write_nosigpipe(al->fd, line, len);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                count_drop(al, "the alert command falls behind (its queue is full)");
+                count_drop(al, "alerts fall behind (the helper's queue is full)");
         } else if (n < 0) {
                 count_drop(al, "the alert helper is gone");
                 close(al->fd);

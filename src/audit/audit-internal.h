@@ -49,8 +49,7 @@ struct audit {
         char prev[AUDIT_DIGEST_HEX + 1];        /* "" before the first record */
         struct audit_key key;
         struct audit_sink sink;
-        struct audit_alert alert;
-        bool syslog;
+        struct audit_alert alert;       /* the helper: alert command and syslog */
 };
 
 /* record.c */
@@ -74,12 +73,12 @@ int sink_reopen(struct audit_sink *s, struct mc_error *err);
 int sink_write(struct audit_sink *s, const char *line, size_t len); /* len includes '\n' */
 void sink_close(struct audit_sink *s);
 
-/* sink-syslog.c */
+/* sink-syslog.c: called in the alert helper only */
 void sink_syslog_open(void);
 void sink_syslog_send(const char *severity, const char *line, size_t len); /* len without '\n' */
-void sink_syslog_close(void);
 
 /* alert.c */
-int alert_start(struct audit_alert *al, char *const *argv, struct mc_error *err);
+/* Starts the helper when there is an alert command or syslog to feed. */
+int alert_start(struct audit_alert *al, char *const *argv, bool syslog, struct mc_error *err);
 void alert_send(struct audit_alert *al, const char *line, size_t len); /* len includes '\n' */
 void alert_stop(struct audit_alert *al);

@@ -1,6 +1,7 @@
-/* The audit handle: one session's chain (session id, seq, prev) over the sinks (file or
- * stderr, syslog, alert helper). Every record goes through audit_emit, so the chain has a
- * single writer per session and the bytes hashed are the bytes written. */
+/* The audit handle: one session's chain (session id, seq, prev) over the sinks (the file or
+ * stderr; the helper that feeds the alert command and syslog). Every record goes through
+ * audit_emit, so the chain has a single writer per session and the bytes hashed are the
+ * bytes written. */
 #include "audit/audit-internal.h"
 
 #include <errno.h>
@@ -36,11 +37,7 @@ int audit_open(struct audit **out, const struct audit_config *cfg, struct mc_err
         r = sink_open(&a->sink, cfg->file, err);
         if (r < 0)
                 return r;
-        if (cfg->syslog) {
-                sink_syslog_open();
-                a->syslog = true;
-        }
-        r = alert_start(&a->alert, cfg->alert, err);
+        r = alert_start(&a->alert, cfg->alert, cfg->syslog, err);
         if (r < 0)
                 return r;
         *out = TAKE_PTR(a);
@@ -53,8 +50,6 @@ void audit_close(struct audit *a)
                 return;
         alert_stop(&a->alert);
         sink_close(&a->sink);
-        if (a->syslog)
-                sink_syslog_close();
         key_clear(&a->key);
         free(a->server);
         free(a);
@@ -72,22 +67,12 @@ const char *audit_session_id(const struct audit *a)
         return a ? a->session : "";
 }
 
-static void fan_out_security(struct audit *a, const char *severity, const char *line, size_t len)
-{
-        if (a->syslog)
-                sink_syslog_send(severity, line, len - 1);
-        alert_send(&a->alert, line, len);
-}
-
 int audit_emit(struct audit *a, const char *event, json_t *fields)
 {
         _cleanup_json_ json_t *owned = fields;
         if (!a)
                 return 0;
         bool security = !strcmp(event, "security");
-        _cleanup_free_ char *severity = NULL;
-        if (security && json_is_string(json_object_get(owned, "severity")))
-                severity = strdup(json_string_value(json_object_get(owned, "severity")));
         _cleanup_free_ char *line = NULL;
         int r = record_build(a, event, TAKE_PTR(owned), &line);
         if (r < 0)
@@ -111,7 +96,7 @@ int audit_emit(struct audit *a, const char *event, json_t *fields)
         line[len + 1] = '\0';
         r = sink_write(&a->sink, line, len + 1);
         if (security)
-                fan_out_security(a, severity, line, len + 1);
+                alert_send(&a->alert, line, len + 1);
         return r;
 }
 

@@ -1,7 +1,7 @@
 /* Security records also to syslog (audit.syslog), for hosts that collect syslog centrally.
- * A file of its own because <syslog.h> defines LOG_DEBUG/LOG_INFO, which util/log.h also
- * names. The connection is made at open time (LOG_NDELAY) because the relay confines
- * itself afterwards and may no longer be allowed to create the socket. */
+ * Called only in the alert helper (alert.c), never in the relay: syslog(3) blocks when the
+ * daemon is slow. A file of its own because <syslog.h> defines LOG_DEBUG/LOG_INFO, which
+ * util/log.h also names. */
 #include "audit/audit-internal.h"
 
 #include <string.h>
@@ -20,9 +20,4 @@ void sink_syslog_send(const char *severity, const char *line, size_t len)
         else if (severity && !strcmp(severity, "warning"))
                 prio = LOG_WARNING;
         syslog(prio, "%.*s", (int)len, line);
-}
-
-void sink_syslog_close(void)
-{
-        closelog();
 }

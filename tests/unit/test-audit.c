@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -598,6 +603,49 @@ static void test_alert_helper_fds(void)
                "the alert helper does not keep mcpcage's stdout open while an alert runs");
 }
 
+/* In a private mount namespace with a tmpfs /dev holding our own /dev/log: the child
+ * exits 0 when the helper delivered the record to "syslog", 1 when not, 77 to skip. */
+static int syslog_child(void)
+{
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") < 0 ||
+            mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3)) < 0)
+                return 77;
+        int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+        if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+                return 77;
+        struct audit_config cfg = { .file = NULL, .syslog = true, .server = "s" };
+        struct mc_error err = { 0 };
+        struct audit *a = NULL;
+        if (audit_open(&a, &cfg, &err) < 0)
+                return 1;
+        audit_security(a, "seccomp_violation", "critical", "ptrace", NULL, NULL);
+        audit_close(a);
+        struct pollfd pfd = { .fd = sock, .events = POLLIN };
+        char msg[2048] = "";
+        if (poll(&pfd, 1, 5000) != 1 || recv(sock, msg, sizeof(msg) - 1, 0) <= 0)
+                return 1;
+        /* <82>: facility authpriv (10) * 8 + priority crit (2) */
+        return !strncmp(msg, "<82>", 4) && strstr(msg, "mcpcage[") &&
+               strstr(msg, "\"kind\":\"seccomp_violation\"") ? 0 : 1;
+}
+
+static void test_syslog(void)
+{
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(syslog_child());
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+                tap_skip("cannot make a private /dev/log (needs root)", "security records reach syslog");
+        else
+                tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                       "security records reach syslog via the helper, authpriv.crit for critical");
+}
+
 static void cleanup_tmp(void)
 {
         char *cmd;
@@ -625,6 +673,7 @@ int main(void)
         test_alert();
         test_alert_full_pipe();
         test_alert_helper_fds();
+        test_syslog();
         cleanup_tmp();
         return tap_done();
 }
