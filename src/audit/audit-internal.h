@@ -10,13 +10,7 @@
 
 #include "audit/audit.h"
 #include "util/error.h"
-
-/* jansson >= 2.11 defines json_decrefp itself, which util/cleanup.h defines again; until
- * util/cleanup.h guards its copy, ours is renamed out of the way. _cleanup_json_ then
- * binds to jansson's json_decrefp, which does the same thing. */
-#define json_decrefp audit_cleanup_json_decrefp_unused
 #include "util/cleanup.h"
-#undef json_decrefp
 
 #define AUDIT_SESSION_HEX 32            /* 128 bits */
 #define AUDIT_DIGEST_LEN 32             /* SHA-256 */
