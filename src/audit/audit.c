@@ -78,22 +78,22 @@ int audit_emit(struct audit *a, const char *event, json_t *fields)
         if (r < 0)
                 return r;
         size_t len = strlen(line);
+        char *nl = realloc(line, len + 2);
+        if (!nl)
+                return -ENOMEM;
+        line = nl;
         char next_prev[AUDIT_DIGEST_HEX + 1];
         r = chain_digest(&a->key, line, len, next_prev);
         if (r < 0) {
                 log_error("audit: cannot hash a record: %s", strerror(-r));
                 return r;
         }
+        line[len] = '\n';
+        line[len + 1] = '\0';
         /* The record counts as written even if the disk refuses it: the next one chains to it,
          * so `audit verify` shows the lost record instead of a silently shorter log. */
         memcpy(a->prev, next_prev, sizeof(a->prev));
         a->seq++;
-        char *nl = realloc(line, len + 2);
-        if (!nl)
-                return -ENOMEM;
-        line = nl;
-        line[len] = '\n';
-        line[len + 1] = '\0';
         r = sink_write(&a->sink, line, len + 1);
         if (security)
                 alert_send(&a->alert, line, len + 1);
