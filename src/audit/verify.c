@@ -197,9 +197,9 @@ static int read_stream(struct verify *v, FILE *f)
                 read_line(v, ++v->lines, line, len);
                 errno = 0;
         }
-        int e = errno;
+        int e = ferror(f) ? (errno ? errno : EIO) : 0;
         free(line);
-        return e ? -e : 0;
+        return -e;
 }
 
 static int by_seq(const void *a, const void *b)
