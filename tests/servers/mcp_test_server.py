@@ -169,6 +169,8 @@ class Server:
                 self.respond(rid, result, modern)
         except ToolError as e:
             self.error(rid, e.code, e.message)
+        except Exception as e:  # noqa: BLE001 - never leave a request unanswered
+            self.error(rid, -32603, "mcp_test_server: %s: %s" % (type(e).__name__, e))
 
     # ---- methods ------------------------------------------------------------------------
     def m_initialize(self, params, meta, modern, rid):
