@@ -237,9 +237,12 @@ static bool chains_to(struct vrec **sorted, size_t i)
  * deleted) and the chain itself (a record edited, or forged without the key). */
 static void check_chain(struct verify *v, const struct vsession *s, struct vrec **sorted)
 {
-        if (sorted[0]->seq != 0)
+        if (sorted[0]->seq == 1)
                 report(v, sorted[0]->line, false,
-                       "session %s: first record has seq %" PRIu64 ": records 0..%" PRIu64
+                       "session %s: first record has seq 1: seq 0 missing (deleted)", s->id);
+        else if (sorted[0]->seq > 1)
+                report(v, sorted[0]->line, false,
+                       "session %s: first record has seq %" PRIu64 ": seq 0..%" PRIu64
                        " missing (deleted)", s->id, sorted[0]->seq, sorted[0]->seq - 1);
         for (size_t i = 0; i < s->n; i++) {
                 const struct vrec *r = sorted[i], *p = i ? sorted[i - 1] : NULL;

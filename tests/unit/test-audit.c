@@ -461,7 +461,7 @@ static void test_reopen(void)
                "verify: the rotated file and the new one, oldest first, are one intact chain");
         free(out);
         tap_ok(verify(&out, file, NULL, NULL, NULL) == 1 && strstr(out, "error: line 1:") &&
-               strstr(out, "records 0..1 missing"), "verify: the new file alone misses the session's start");
+               strstr(out, "seq 0..1 missing"), "verify: the new file alone misses the session's start");
         free(out);
         char *want;
         if (asprintf(&want, "error: %s line 1: ", rotated) < 0)
