@@ -1,63 +1,104 @@
-/* Starting the server process: pipes for its stdio, fork, exec. The exec status comes back
- * over a close-on-exec pipe: EOF means execve succeeded, an errno means it did not, which
- * is how a shell tells 127 (not found) from 126 (found, not runnable). */
+/* mcpcage's side of starting the server: prepare, clone, write the maps, release, wait for
+ * the verdict (a setup failure, the exec's errno, or end of file: running). */
 #include "sandbox/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/clone.h"
+#include "sandbox/enter.h"
+#include "sandbox/report.h"
+#include "sandbox/setup.h"
+#include "sandbox/sync.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
-static int open_pidfd(pid_t pid)
+/* Returned by one attempt when the user namespace turned out unusable. */
+#define FALL_BACK 1
+
+struct parent_ends {
+        int in_w, out_r, err_r, sync;
+};
+
+static void setup_clearp(struct sandbox_setup *s) { setup_clear(s); }
+
+static void reap(pid_t pid)
 {
-#ifdef SYS_pidfd_open
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd >= 0)
-                return fd;
-#endif
-        (void)pid;
-        return -1;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
 }
 
-/* The forked child, before exec: nothing here can be recovered, so every failure writes its
- * errno to the status pipe and exits. Only async-signal-safe calls. */
-static _Noreturn void child_exec(const struct launch_config *cfg, int in_r, int out_w, int err_w,
-                                 int status_w, pid_t parent)
+/* clone() failing this way means no user namespace for us: a kernel setting
+ * (user.max_user_namespaces=0, kernel.unprivileged_userns_clone=0), a container's seccomp,
+ * or an LSM refusing the other namespaces once the user namespace has no capabilities. */
+static bool userns_refused(int e)
 {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int s = 1; s < NSIG; s++)
-                if (s != SIGKILL && s != SIGSTOP)
-                        signal(s, SIG_DFL);
-        /* Never outlive mcpcage; the getppid() re-check closes the race with a parent that
-         * died before the prctl. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                _exit(EXIT_FAILURE);
-        if (dup2(in_r, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
-            dup2(err_w, STDERR_FILENO) < 0) {
-                int e = errno;
-                (void)!write(status_w, &e, sizeof(e));
-                _exit(126);
+        return e == EPERM || e == EACCES || e == ENOSPC || e == EUSERS || e == EINVAL;
+}
+
+struct outcome {
+        char *why;              /* FALL_BACK: why the user namespace cannot be used */
+        bool exec_failed;       /* the error is the server's execve() errno */
+};
+
+static int verdict(const struct sync_msg *m, struct outcome *o, struct mc_error *err)
+{
+        switch (m->kind) {
+        case SYNC_EXEC_FAILED:
+                o->exec_failed = true;
+                mc_error_errno(err, m->err ? m->err : EIO, "cannot run %s", m->text);
+                return -err->code;
+        case SYNC_NS_UNUSABLE:
+                o->why = strdup(m->text);
+                return o->why ? FALL_BACK : mc_error_set(err, ECANCELED, "out of memory");
+        default:
+                mc_error_set(err, ECANCELED, "setting up the sandbox: %s", m->text);
+                return -ECANCELED;
         }
-        if (cfg->envp)
-                execvpe(cfg->argv[0], cfg->argv, cfg->envp);
-        else
-                execvp(cfg->argv[0], cfg->argv);
-        int e = errno;
-        (void)!write(status_w, &e, sizeof(e));
-        _exit(e == ENOENT ? 127 : 126);
 }
 
-int launch_child(const struct launch_config *cfg, struct child *out, struct mc_error *err)
+static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
+                       struct mc_error *err)
 {
-        int in[2], outp[2], errp[2], status[2];
+        if (s->clone_flags & CLONE_NEWUSER) {
+                int r = identity_write_maps(pid, &s->id, err);
+                if (r < 0) {
+                        reap(pid);
+                        if (r == -EPERM && s->fallback_allowed) {
+                                o->why = strdup(err->msg);
+                                return o->why ? FALL_BACK : mc_error_set(err, ECANCELED, "out of memory");
+                        }
+                        return mc_error_set(err, ECANCELED, "%s", err->msg);
+                }
+        }
+        /* The cgroup (limits.memory, pids, cpu) is placed here, before the release. */
+        int r = sync_release(sync, err);
+        struct sync_msg m;
+        if (r == 0)
+                r = sync_read(sync, &m);
+        if (r == 0)
+                return 0;
+        reap(pid);
+        if (r == -ECONNRESET)
+                return mc_error_set(err, ECANCELED, "the sandbox child died before its setup began");
+        if (r < 0)
+                return mc_error_errno(err, -r, "waiting for the sandbox child");
+        return verdict(&m, o, err);
+}
+
+static int attempt(const struct sandbox_setup *s, struct child *out, struct outcome *o,
+                   struct mc_error *err)
+{
+        int in[2], outp[2], errp[2], sp[2];
         if (pipe2(in, O_CLOEXEC) < 0)
                 return mc_error_errno(err, errno, "creating the server's stdin pipe");
         _cleanup_close_ int in_r = in[0], in_w = in[1];
@@ -67,35 +108,86 @@ int launch_child(const struct launch_config *cfg, struct child *out, struct mc_e
         if (pipe2(errp, O_CLOEXEC) < 0)
                 return mc_error_errno(err, errno, "creating the server's stderr pipe");
         _cleanup_close_ int err_r = errp[0], err_w = errp[1];
-        if (pipe2(status, O_CLOEXEC) < 0)
-                return mc_error_errno(err, errno, "creating the exec status pipe");
-        _cleanup_close_ int status_r = status[0], status_w = status[1];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return mc_error_errno(err, errno, "creating the sandbox setup socket");
+        _cleanup_close_ int sync_p = sp[0], sync_c = sp[1];
 
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0)
-                return mc_error_errno(err, errno, "fork");
-        if (pid == 0)
-                child_exec(cfg, in_r, out_w, err_w, status_w, parent);
-
-        closep(&status_w);
-        status_w = -1;
-        int child_errno = 0;
-        ssize_t n;
-        do
-                n = read(status_r, &child_errno, sizeof(child_errno));
-        while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof(child_errno)) {
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                return mc_error_errno(err, child_errno, "cannot run %s", cfg->argv[0]);
+        int pidfd = -1;
+        pid_t pid = sandbox_clone(s->clone_flags, &pidfd);
+        if (pid < 0) {
+                int e = errno;
+                if ((s->clone_flags & CLONE_NEWUSER) && userns_refused(e) && s->fallback_allowed) {
+                        o->why = strdup(strerror(e));
+                        return o->why ? FALL_BACK : mc_error_set(err, ENOMEM, "out of memory");
+                }
+                return mc_error_errno(err, e, "clone(%s)", s->clone_flags ? "new namespaces" : "");
         }
-
+        if (pid == 0) {
+                struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c };
+                sandbox_enter(s, &cp);
+        }
+        _cleanup_close_ int pfd = pidfd;
+        closep(&in_r);
+        in_r = -1;
+        closep(&out_w);
+        out_w = -1;
+        closep(&err_w);
+        err_w = -1;
+        closep(&sync_c);
+        sync_c = -1;
+        int r = parent_side(s, pid, sync_p, o, err);
+        if (r != 0)
+                return r;
+        if (pfd < 0)
+                pfd = (int)syscall(SYS_pidfd_open, pid, 0);
         out->pid = pid;
-        out->pidfd = open_pidfd(pid);
+        out->pidfd = TAKE_FD(pfd);
         out->stdin_fd = TAKE_FD(in_w);
         out->stdout_fd = TAKE_FD(out_r);
         out->stderr_fd = TAKE_FD(err_r);
+        return 0;
+}
+
+static void say_degraded(const struct sandbox_setup *s)
+{
+        if (s->userns_refused)
+                log_warn("user namespaces are refused (%s): using the Landlock fallback", s->userns_refused);
+        for (size_t i = 0; i < s->degraded.n; i++)
+                log_warn("confinement degraded: %s", s->degraded.v[i]);
+}
+
+int launch_child(const struct launch_config *cfg, struct child *out, struct mc_error *err)
+{
+        *out = (struct child){ .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        _cleanup_(setup_clearp) struct sandbox_setup s;
+        int r = setup_prepare(cfg, &s, err);
+        if (r < 0)
+                return r;
+        struct outcome o = { 0 };
+        for (int tries = 0;; tries++) {
+                free(o.why);
+                o = (struct outcome){ 0 };
+                r = attempt(&s, out, &o, err);
+                if (r != FALL_BACK)
+                        break;
+                r = tries == 0 ? setup_fall_back(&s, cfg, o.why, err)
+                               : mc_error_set(err, ECANCELED, "the Landlock fallback failed too: %s", o.why);
+                if (r < 0)
+                        break;
+        }
+        free(o.why);
+        if (r < 0) {
+                /* Only the server's own execve() keeps its errno (127/126); the rest is ours. */
+                if (!o.exec_failed)
+                        err->code = ECANCELED;
+                return -err->code;
+        }
+        say_degraded(&s);
+        out->sandbox = report_json(&s);
+        if (cfg->env_secrets) {
+                *cfg->env_secrets = s.secrets.v;
+                s.secrets = (struct strlist){ 0 };
+        }
         return 0;
 }
 
@@ -106,4 +198,6 @@ void child_close_fds(struct child *c)
         closep(&c->stdout_fd);
         closep(&c->stderr_fd);
         c->pidfd = c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
+        json_decref(c->sandbox);
+        c->sandbox = NULL;
 }

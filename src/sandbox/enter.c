@@ -1,0 +1,162 @@
+/* The child, from clone() to execve(), as one ordered list (minijail's minijail_enter() and
+ * bubblewrap's setup_newroot() are the models). Each step is a function in its own file; a
+ * step that fails dies with one line over the sync socket, which mcpcage prints and turns
+ * into exit 125. The order matters and each place says why. */
+#include "sandbox/enter.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "sandbox/caps.h"
+#include "sandbox/fds.h"
+#include "sandbox/init.h"
+#include "sandbox/mounts.h"
+#include "sandbox/sync.h"
+
+#define HOSTNAME "mcpcage"
+
+/* Signals come from mcpcage blocked (its signalfd) and maybe ignored; the server starts
+ * with the defaults a freshly exec'd process expects. */
+static void reset_signals(void)
+{
+        for (int s = 1; s < NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        signal(s, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Never outlive the parent. The death signal is cleared by every credential change, so
+ * this runs again after one; the re-check closes the race with a parent that died before
+ * the prctl (getppid() is 0 across a pid namespace, so the sync socket tells instead). */
+static void parent_death_signal(int sig, pid_t parent)
+{
+        if (prctl(PR_SET_PDEATHSIG, sig) < 0)
+                die_errno(errno, "PR_SET_PDEATHSIG");
+        if (parent > 0 ? getppid() != parent : !sync_child_parent_alive())
+                _exit(125);
+}
+
+static void no_new_privs(void)
+{
+        /* setuid binaries and file capabilities gain nothing from here on (threats.md §1
+         * "setuid binary gains nothing"); also what Landlock and seccomp require. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                die_errno(errno, "PR_SET_NO_NEW_PRIVS");
+}
+
+static void drop_privileges(const struct sandbox_setup *s)
+{
+        const char *what;
+        bool bounding;
+        int r = caps_drop(&s->id, s->id.privileged && identity_changes(&s->id), &bounding, &what);
+        if (r < 0)
+                die_errno(-r, "%s", what);
+}
+
+/* The server (pid 2 in the namespace), forked by init: the last steps before execve(). */
+static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid)
+{
+        parent_death_signal(SIGKILL, init_pid);
+        reset_signals();
+        if (s->workdir && chdir(s->workdir) < 0)
+                die_errno(errno, "chdir to the workdir %s", s->workdir);
+        const char *what;
+        int r = rlimits_apply(&s->rlimits, &what);
+        if (r < 0)
+                die_errno(-r, "%s", what);
+        /* Landlock last but for seccomp: the server, not init, is in the domain, so it can
+         * signal nothing outside it, init included (scope, ABI 6). */
+        if (s->mode == ISOLATION_LANDLOCK || s->landlock_required) {
+                struct mc_error err = { 0 };
+                int fd = FD_RULESET;
+                if (s->mode != ISOLATION_LANDLOCK && landlock_ruleset_build(&s->landlock, &fd, &err) < 0)
+                        die("%s", err.msg);
+                if ((r = landlock_restrict(fd)) < 0)
+                        die_errno(-r, "landlock_restrict_self");
+                close(fd);
+        }
+        /* Seccomp (a separate issue) goes here: the very last step before execve(). */
+        execve(s->exe, s->argv, s->mode == ISOLATION_NONE ? environ : s->env.v);
+        die_exec(errno, s->exe);
+}
+
+static _Noreturn void become_init(const struct sandbox_setup *s)
+{
+        bool fallback = s->mode == ISOLATION_LANDLOCK;
+        if (fallback && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                die_errno(errno, "PR_SET_CHILD_SUBREAPER");
+        init_block_signals(fallback);
+        pid_t self = getpid();
+        pid_t server = fork();
+        if (server < 0)
+                die_errno(errno, "fork of the server");
+        if (server == 0)
+                exec_server(s, self);
+        prctl(PR_SET_NAME, "mcpcage-init");
+        /* init keeps nothing of the server's: its pipes close when the server's do, the
+         * exec status reaches mcpcage from the server alone. */
+        close(STDIN_FILENO);
+        close(STDOUT_FILENO);
+        close(STDERR_FILENO);
+        close(FD_RULESET);
+        sync_child_close();
+        init_run(server, fallback);
+}
+
+/* Namespaces: pid 1 of new user, mount, pid, ipc, uts (and net) namespaces. */
+static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
+{
+        /* After mcpcage placed us in our cgroup, so the namespace's root is that cgroup. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                die_errno(errno, "unshare(CLONE_NEWCGROUP)");
+        if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
+                die_errno(errno, "sethostname");
+        mounts_build_root(&s->mounts, s->shm_data, s->legacy_mounts);
+        /* No controlling terminal to push input into (TIOCSTI), no job control of the host. */
+        if (setsid() < 0)
+                die_errno(errno, "setsid");
+        drop_privileges(s);
+        parent_death_signal(SIGKILL, 0);
+        no_new_privs();
+        /* Nothing in the namespace may ptrace init or read its memory. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                die_errno(errno, "PR_SET_DUMPABLE");
+        become_init(s);
+}
+
+/* Landlock fallback: no namespaces; the same hygiene, Landlock in the server. */
+static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent)
+{
+        if (setsid() < 0)
+                die_errno(errno, "setsid");
+        drop_privileges(s);
+        parent_death_signal(INIT_PARENT_GONE_SIGNAL, parent);
+        no_new_privs();
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                die_errno(errno, "PR_SET_DUMPABLE");
+        become_init(s);
+}
+
+void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
+{
+        pid_t parent = getppid();
+        sync_child_init(p->sync);
+        fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd);
+        reset_signals();
+        parent_death_signal(SIGKILL, s->mode == ISOLATION_NAMESPACES ? 0 : parent);
+        /* mcpcage writes the uid/gid maps (and later places the cgroup) before this. */
+        if (!sync_child_wait_release())
+                _exit(125);
+        switch (s->mode) {
+        case ISOLATION_NAMESPACES: enter_namespaces(s);
+        case ISOLATION_LANDLOCK: enter_fallback(s, parent);
+        case ISOLATION_NONE: exec_server(s, parent);
+        default: die("unknown isolation mode %d", (int)s->mode);
+        }
+}

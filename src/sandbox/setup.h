@@ -1,0 +1,46 @@
+/* Everything the child needs to confine itself, prepared by mcpcage before clone(): the
+ * mode, the identity, the mount plan or the Landlock rules, the limits, the resolved
+ * executable and the environment. Every decision and every error that can be made here is
+ * made here, with the policy key that caused it; the child only executes. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "sandbox/identity.h"
+#include "sandbox/landlock.h"
+#include "sandbox/launch.h"
+#include "sandbox/mountplan.h"
+#include "sandbox/rlimits.h"
+#include "sandbox/strlist.h"
+#include "util/error.h"
+
+enum isolation_mode { ISOLATION_NONE, ISOLATION_NAMESPACES, ISOLATION_LANDLOCK };
+
+struct sandbox_setup {
+        enum isolation_mode mode;
+        bool fallback_allowed;          /* "auto": user namespaces refused -> Landlock */
+        bool landlock_required;         /* require: ["landlock"] */
+        bool legacy_mounts;             /* test hook: the pre-mount_setattr path */
+        unsigned long clone_flags;      /* CLONE_NEW* given to clone() */
+        struct identity id;
+        struct mount_plan mounts;
+        struct landlock_plan landlock;
+        int landlock_fd;                /* built before clone (fallback), else -1 */
+        struct rlimits_plan rlimits;
+        char *exe;                      /* what execve() runs */
+        char *const *argv;
+        struct strlist env;             /* the server's environment (isolation none: unused) */
+        struct strlist secrets;         /* env.from_file values, for redaction */
+        char *workdir;
+        char shm_data[96];              /* /dev/shm tmpfs options */
+        char *userns_refused;           /* why the namespaces could not be used */
+        struct strlist degraded;        /* what the run cannot enforce, said to the user */
+};
+
+int setup_prepare(const struct launch_config *cfg, struct sandbox_setup *s, struct mc_error *err);
+/* auto mode: the user namespace was refused (why); switch to the Landlock fallback. */
+int setup_fall_back(struct sandbox_setup *s, const struct launch_config *cfg, const char *why,
+                    struct mc_error *err);
+void setup_clear(struct sandbox_setup *s);
+
+const char *isolation_mode_name(enum isolation_mode m);
