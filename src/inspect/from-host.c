@@ -53,6 +53,13 @@ static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t 
         }
         idring_take(&d->answered, e->key, e->key_len);
         idring_take(&d->cancelled, e->key, e->key_len);
+        bool rewritten = false;
+        if (!decide_host_request(ins, m, e, now_ns, v, &rewritten)) {
+                /* answered and audited: the server never sees it, nor a cancel for it */
+                idring_add(&d->answered, e->key, e->key_len);
+                inflight_free(e);
+                return;
+        }
         int r = idtable_insert(d->inflight, e);
         if (r < 0) {
                 char msg[96];
@@ -60,11 +67,14 @@ static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t 
                          idtable_max(d->inflight));
                 refuse(ins, m, JSONRPC_INTERNAL_ERROR, r == -ENOSPC ? msg : "mcpcage: out of memory",
                        "limit", v);
+                buf_reset(v->to_peer);
                 inflight_free(e);
                 return;
         }
         e->flags |= INFLIGHT_FORWARDED;
-        v->forward = true;
+        if (ins->rules.call_timeout_ns)
+                deadline_link(&ins->deadlines, e, now_ns + ins->rules.call_timeout_ns);
+        v->forward = !rewritten;
 }
 
 /* An answer to one of the server's requests (sampling, elicitation, roots, ping). */
@@ -80,8 +90,21 @@ static void host_response(struct inspector *ins, const struct jsonrpc_msg *m, st
                                 m->id, NULL);
                 return;
         }
+        bool roots = !strcmp(e->method, "roots/list");
         inflight_free(e);
-        v->forward = true;
+        v->forward = !roots || filter_roots_response(ins, m, v);
+}
+
+/* A notification the host may not send is dropped (there is nobody to answer). */
+static bool host_notification_passes(struct inspector *ins, const struct jsonrpc_msg *m)
+{
+        struct rule_decision d;
+        method_check(ins->rules.methods, METHOD_FROM_HOST, m->method, &d);
+        if (!d.allow) {
+                ins->stats.denied++;
+                record_security(ins, "method_denied", "warning", d.reason, m->buf, m->id, NULL);
+        }
+        return d.allow;
 }
 
 void host_line(struct inspector *ins, const char *line, size_t len, uint64_t now_ns, struct verdict *v)
@@ -103,8 +126,9 @@ void host_line(struct inspector *ins, const char *line, size_t len, uint64_t now
                 host_request(ins, &m, now_ns, v);
                 break;
         case MSG_NOTIFICATION:
-                v->forward = strcmp(m.method, "notifications/cancelled") ||
-                             cancel_passes(ins, &ins->host, &m, now_ns);
+                v->forward = host_notification_passes(ins, &m) &&
+                             (strcmp(m.method, "notifications/cancelled") ||
+                              cancel_passes(ins, &ins->host, &m, now_ns));
                 break;
         case MSG_RESULT:
         case MSG_ERROR:

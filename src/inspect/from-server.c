@@ -36,15 +36,18 @@ static void server_response(struct inspector *ins, const struct jsonrpc_msg *m, 
                 inflight_free(e);
                 return;
         }
-        record_call(ins, e, call_status(m), m->len, now_ns);
+        v->forward = transform_server_result(ins, m, e, v);
+        record_call(ins, e, e->flags & INFLIGHT_DENIED ? "denied" : call_status(m),
+                    v->forward ? m->len : v->to_peer->len, now_ns);
         inflight_free(e);
-        v->forward = true;
 }
 
 static void server_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns,
                            struct verdict *v)
 {
         struct direction *d = &ins->server;
+        if (!decide_server_message(ins, m, v))
+                return;
         if (idtable_find(d->inflight, m->id_key, m->id_key_len)) {
                 answer_error(v->to_sender, m->buf + m->id.off, m->id.len, JSONRPC_INVALID_REQUEST,
                              "duplicate id");
@@ -95,8 +98,9 @@ void server_line(struct inspector *ins, const char *line, size_t len, uint64_t n
                 server_request(ins, &m, now_ns, v);
                 break;
         case MSG_NOTIFICATION:
-                v->forward = strcmp(m.method, "notifications/cancelled") ||
-                             cancel_passes(ins, &ins->server, &m, now_ns);
+                v->forward = decide_server_message(ins, &m, v) &&
+                             (strcmp(m.method, "notifications/cancelled") ||
+                              cancel_passes(ins, &ins->server, &m, now_ns));
                 break;
         case MSG_RESULT:
         case MSG_ERROR:

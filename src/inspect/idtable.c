@@ -20,10 +20,43 @@ struct idtable {
         uint64_t next_seq, seed;
 };
 
+void deadline_link(struct deadline_list *l, struct inflight *e, uint64_t deadline_ns)
+{
+        deadline_unlink(e);
+        e->deadline_ns = deadline_ns;
+        e->dl = l;
+        e->dprev = l->tail;
+        e->dnext = NULL;
+        if (l->tail)
+                l->tail->dnext = e;
+        else
+                l->head = e;
+        l->tail = e;
+}
+
+void deadline_unlink(struct inflight *e)
+{
+        if (!e->dl)
+                return;
+        if (e->dprev)
+                e->dprev->dnext = e->dnext;
+        else
+                e->dl->head = e->dnext;
+        if (e->dnext)
+                e->dnext->dprev = e->dprev;
+        else
+                e->dl->tail = e->dprev;
+        e->dl = NULL;
+        e->dprev = e->dnext = NULL;
+}
+
 void inflight_free(struct inflight *e)
 {
         if (!e)
                 return;
+        deadline_unlink(e);
+        free(e->rule);
+        free(e->reason);
         free(e->key);
         free(e->id_raw);
         free(e->method);

@@ -16,6 +16,14 @@ enum inflight_flag {
         INFLIGHT_ANSWERED = 1u << 0,    /* mcpcage answered the sender itself (drain, timeout) */
         INFLIGHT_FORWARDED = 1u << 1,   /* the peer saw the request */
         INFLIGHT_NUL_NAME = 1u << 2,    /* the tool name or uri decodes with a U+0000 in it */
+        INFLIGHT_DENIED = 1u << 3,      /* the policy refused it (decision "deny") */
+};
+
+/* Host requests forwarded under mcp.limits.call_timeout, oldest first. With one timeout for
+ * every call, insertion order is deadline order, so the next deadline is the head's and an
+ * entry leaves the list in O(1) when it is answered or freed. */
+struct deadline_list {
+        struct inflight *head, *tail;
 };
 
 struct inflight {
@@ -27,13 +35,19 @@ struct inflight {
         char *tool;             /* tools/call params.name, owned or NULL */
         char *uri;              /* resources/read params.uri, owned or NULL */
         json_t *arguments;      /* sanitised arguments for the audit record, or NULL */
-        const char *rule;       /* static: JSON pointer of the rule that decided */
+        char *rule;             /* owned: JSON pointer of the rule that decided, or NULL */
+        char *reason;           /* owned: why it was refused, or NULL */
+        uint64_t deadline_ns;   /* call_timeout: when the host gets an error (0 = none) */
+        struct deadline_list *dl; /* the list this entry is linked into, or NULL */
+        struct inflight *dprev, *dnext;
         uint64_t start_ns, seq;
         size_t request_bytes;
         unsigned flags;
 };
 
-void inflight_free(struct inflight *e);
+void inflight_free(struct inflight *e);  /* also unlinks it from its deadline list */
+void deadline_link(struct deadline_list *l, struct inflight *e, uint64_t deadline_ns);
+void deadline_unlink(struct inflight *e);
 
 struct idtable;
 

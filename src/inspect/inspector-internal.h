@@ -4,7 +4,30 @@
 #include "inspect/idtable.h"
 #include "inspect/inspector.h"
 #include "inspect/jsonrpc.h"
+#include "inspect/rules/decision.h"
+#include "inspect/rules/methods.h"
+#include "inspect/rules/paths.h"
+#include "inspect/rules/ratelimit.h"
+#include "inspect/rules/scopes.h"
+#include "inspect/rules/tools.h"
 #include "inspect/sanitize.h"
+
+/* The policy's mcp rules, compiled once at inspector_new (policy-rules.c). */
+struct inspect_rules {
+        struct tool_rules *tools;
+        struct scope_set *scopes;
+        struct path_rules *paths;
+        struct method_rules *methods;
+        struct rate_bucket *tool_buckets; /* one per tool rule with a rate, by rule address */
+        const struct tool_rule **bucket_rules;
+        size_t n_buckets;
+        struct rate_bucket calls;       /* mcp.limits.calls */
+        bool has_calls_limit;
+        bool hides_tools;               /* some tool is hidden: tools/list needs filtering */
+        uint64_t call_timeout_ns;       /* 0 = none */
+        char *kill_path;                /* mcp.kill_switch, or NULL */
+        bool killed;                    /* SIGUSR1 until SIGUSR2 */
+};
 
 /* The requests one side sent that the other side has not answered yet. */
 struct direction {
@@ -22,6 +45,8 @@ struct inspector {
         enum args_mode args_mode;
         uint64_t message_bytes;
         struct inspector_stats stats;
+        struct inspect_rules rules;
+        struct deadline_list deadlines; /* host requests under call_timeout */
 };
 
 /* The rule pointer recorded for an "allow" nobody narrowed: the whole policy (RFC 6901 ""),
@@ -45,8 +70,53 @@ bool cancel_passes(struct inspector *ins, struct direction *d, const struct json
 void record_call(struct inspector *ins, const struct inflight *e, const char *status,
                  size_t response_bytes, uint64_t now_ns);
 void record_server_request(struct inspector *ins, const struct inflight *e, const char *decision);
+/* The same for a request carried inside a result (2026-07-28 inputRequests): id is the
+ * carrying host request's, carried_by its method. */
+void record_server_request_of(struct inspector *ins, const char *id_raw, size_t id_len, const char *method,
+                              const char *decision, const char *rule, const char *carried_by);
 void record_security(struct inspector *ins, const char *kind, const char *severity, const char *detail,
                      const char *buf, struct span id, const char *tool);
+
+/* Policy rules (policy-rules.c). */
+int rules_compile(struct inspect_rules *r, const struct policy *p, struct mc_error *err);
+void rules_free(struct inspect_rules *r);
+struct rate_bucket *rules_tool_bucket(struct inspect_rules *r, const struct tool_rule *t);
+/* The kill switch (killswitch.c): true while it is on, with the reason for the refusal. */
+bool kill_switch_on(const struct inspect_rules *r, char *why, size_t size);
+
+/* Decisions on host requests (decide-host.c): true when the request may be forwarded
+ * (e->rule set); false when it was answered in v->to_sender and audited. The line may be
+ * rewritten into v->to_peer (roots filtered out of inputResponses): then *rewritten. */
+bool decide_host_request(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
+                         uint64_t now_ns, struct verdict *v, bool *rewritten);
+/* Refusals: the answer to the sender, a call record with decision "deny" and a security
+ * record of kind. code 0: the isError tool result; else an error with data {rule, reason}
+ * (plus retry_after_ms when retry_ms is set). */
+void refuse_request(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e, int code,
+                    const char *kind, const struct rule_decision *d, uint64_t retry_ms,
+                    uint64_t now_ns, struct verdict *v);
+
+/* The refusal line alone (modern: add resultType to an isError result), and marking e as
+ * denied (rule, reason, counted) without writing its call record. */
+int append_refusal(struct buf *out, const struct inflight *e, int code, const struct rule_decision *d,
+                   uint64_t retry_ms, bool modern);
+void deny_entry(struct inspector *ins, struct inflight *e, const struct rule_decision *d);
+
+/* What the server sends (decide-server.c). A server request or notification the policy
+ * denies: false (answered/audited). */
+bool decide_server_message(struct inspector *ins, const struct jsonrpc_msg *m, struct verdict *v);
+/* A response from the server to host request e: tools/list filtered, inputRequests of an
+ * input_required result held to the server method rules. True: forward the original bytes;
+ * false: v->to_peer holds what goes to the host instead. */
+bool transform_server_result(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
+                             struct verdict *v);
+
+/* Roots (roots.c): a host answer to the server's roots/list (legacy era) with roots outside
+ * the policy removed; true: forward the original bytes, false: v->to_peer holds the line. */
+bool filter_roots_response(struct inspector *ins, const struct jsonrpc_msg *m, struct verdict *v);
+/* The roots inside a value (an inputResponses entry, a roots/list result): entries outside
+ * the policy removed in place; returns how many were removed, -1 when unreadable. */
+int filter_roots_value(struct inspector *ins, json_t *result);
 
 /* The two directions. */
 void host_line(struct inspector *ins, const char *line, size_t len, uint64_t now_ns, struct verdict *v);

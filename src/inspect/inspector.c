@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define DEFAULT_MESSAGE_BYTES (16u << 20)
+/* the MCP SDKs' RequestTimeout */
+#define CALL_TIMEOUT_CODE (-32001)
 
 static int read_config(struct inspector *ins, const struct policy *p, struct mc_error *err)
 {
@@ -44,6 +46,8 @@ int inspector_new(struct inspector **out, const struct policy *p, struct audit *
         ins->host.name = "host";
         ins->server.name = "server";
         int r = read_config(ins, p, err);
+        if (r >= 0)
+                r = rules_compile(&ins->rules, p, err);
         if (r >= 0 && (idtable_new(&ins->host.inflight, IDTABLE_DEFAULT_MAX) < 0 ||
                        idtable_new(&ins->server.inflight, IDTABLE_DEFAULT_MAX) < 0))
                 r = mc_error_set(err, ENOMEM, "inspector: out of memory");
@@ -68,6 +72,7 @@ void inspector_free(struct inspector *ins)
                 return;
         direction_clear(&ins->host);
         direction_clear(&ins->server);
+        rules_free(&ins->rules);
         buf_free(&ins->to_peer);
         buf_free(&ins->to_sender);
         free(ins);
@@ -140,17 +145,40 @@ void inspect_oversize(struct inspector *ins, bool from_host, const char *head, s
         }
 }
 
-/* No timers yet: mcp.limits.call_timeout arrives with the timeout stage. */
 uint64_t inspector_next_deadline(const struct inspector *ins)
 {
-        (void)ins;
-        return 0;
+        return ins->deadlines.head ? ins->deadlines.head->deadline_ns : 0;
+}
+
+/* mcp.limits.call_timeout: the host gets an error under the request's id, the server a
+ * notifications/cancelled so it can stop working, and its late answer is dropped quietly
+ * (the id goes to the cancelled ring) instead of reaching the host a second time. */
+static void time_out(struct inspector *ins, struct inflight *e, uint64_t now_ns, struct verdict *v)
+{
+        char msg[128];
+        snprintf(msg, sizeof(msg), "mcpcage: the server did not answer within mcp.limits.call_timeout (%llu ms)",
+                 (unsigned long long)(ins->rules.call_timeout_ns / 1000000));
+        answer_error(v->to_sender, e->id_raw, e->id_len, CALL_TIMEOUT_CODE, msg);
+        if (buf_printf(v->to_peer, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                       "\"params\":{\"requestId\":%s,\"reason\":\"mcpcage: call_timeout\"}}\n",
+                       e->id_raw) < 0)
+                log_error("inspector: out of memory cancelling a timed-out request");
+        record_call(ins, e, "timeout", 0, now_ns);
+        idring_add(&ins->host.cancelled, e->key, e->key_len);
 }
 
 void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v)
 {
-        (void)now_ns;
         verdict_begin(ins, v);
+        while (ins->deadlines.head && ins->deadlines.head->deadline_ns <= now_ns) {
+                struct inflight *e = ins->deadlines.head;
+                deadline_unlink(e);
+                e = idtable_remove(ins->host.inflight, e->key, e->key_len);
+                if (!e)
+                        continue;
+                time_out(ins, e, now_ns, v);
+                inflight_free(e);
+        }
 }
 
 void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,

@@ -42,6 +42,10 @@ void inspect_oversize(struct inspector *ins, bool from_host, const char *head, s
 uint64_t inspector_next_deadline(const struct inspector *ins);
 void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v);
 
+/* The kill switch by signal (SIGUSR1 on, SIGUSR2 off; the relay reads them): while on,
+ * every tools/call is refused as if the kill switch file existed. Audited. */
+void inspector_set_kill(struct inspector *ins, bool on);
+
 /* Shutdown: an error response to the host for every host request still unanswered, each
  * audited as a call with status "error". Lines are appended to to_host. */
 void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,

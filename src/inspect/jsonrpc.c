@@ -11,12 +11,13 @@
 #include <string.h>
 
 enum { T_JSONRPC, T_ID, T_METHOD, T_PARAMS, T_RESULT, T_ERROR, T_N };
-enum { P_META, P_NAME, P_ARGUMENTS, P_URI, P_REQUEST_ID, P_N };
+enum { P_META, P_NAME, P_ARGUMENTS, P_URI, P_REQUEST_ID, P_INPUT_RESPONSES, P_N };
 enum { R_IS_ERROR, R_RESULT_TYPE, R_N };
 enum { E_CODE, E_MESSAGE, E_N };
 
 static const char *const top_names[T_N] = { "jsonrpc", "id", "method", "params", "result", "error" };
-static const char *const params_names[P_N] = { "_meta", "name", "arguments", "uri", "requestId" };
+static const char *const params_names[P_N] = { "_meta", "name", "arguments", "uri", "requestId",
+                                                "inputResponses" };
 static const char *const result_names[R_N] = { "isError", "resultType" };
 static const char *const error_names[E_N] = { "code", "message" };
 
@@ -180,6 +181,7 @@ static int fill_msg(struct jsonrpc_msg *m, const struct members *mb)
         m->p_arguments = span_of(&mb->params[P_ARGUMENTS]);
         m->p_uri = span_of(&mb->params[P_URI]);
         m->p_request_id = span_of(&mb->params[P_REQUEST_ID]);
+        m->p_input_responses = span_of(&mb->params[P_INPUT_RESPONSES]);
         m->result_type = span_of(&mb->result[R_RESULT_TYPE]);
         m->result_is_error = mb->result[R_IS_ERROR].type == JV_TRUE;
         return 0;

@@ -36,8 +36,9 @@ struct jsonrpc_msg {
         struct span meta;       /* params._meta when params is an object (2026-07-28 era) */
         /* Members one level down, recorded in the same pass (spans of raw values; a
          * string's span includes its quotes): params.name / .arguments / .uri /
-         * .requestId when params is an object, result.resultType when result is one. */
-        struct span p_name, p_arguments, p_uri, p_request_id, result_type;
+         * .requestId / .inputResponses (2026-07-28 retries) when params is an object,
+         * result.resultType when result is one. */
+        struct span p_name, p_arguments, p_uri, p_request_id, p_input_responses, result_type;
         bool result_is_error;   /* result.isError is `true` (a tool_error) */
 };
 
@@ -70,3 +71,7 @@ int jsonrpc_append_error(struct buf *out, const char *id_raw, size_t id_len, int
                          const char *message, json_t *data);
 /* Append one result response line: {"jsonrpc":"2.0","id":<id_raw>,"result":<result>}\n. */
 int jsonrpc_append_result(struct buf *out, const char *id_raw, size_t id_len, json_t *result);
+/* Append one request line {"jsonrpc":"2.0","id":<id_raw>,"method":..,"params":..}\n (a
+ * request mcpcage had to rewrite: the id stays the sender's raw token). */
+int jsonrpc_append_request(struct buf *out, const char *id_raw, size_t id_len, const char *method,
+                           json_t *params);

@@ -53,3 +53,28 @@ int jsonrpc_append_result(struct buf *out, const char *id_raw, size_t id_len, js
                 return -EINVAL;
         return append_line(out, id_raw, id_len, "result", result);
 }
+
+int jsonrpc_append_request(struct buf *out, const char *id_raw, size_t id_len, const char *method,
+                           json_t *params)
+{
+        _cleanup_json_ json_t *m = json_string(method);
+        if (!m || !params)
+                return -EINVAL;
+        size_t mark = out->len;
+        int r = buf_append_str(out, "{\"jsonrpc\":\"2.0\",\"id\":");
+        if (r >= 0)
+                r = buf_append(out, id_raw, id_len);
+        if (r >= 0)
+                r = buf_append_str(out, ",\"method\":");
+        if (r >= 0 && json_dump_callback(m, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = buf_append_str(out, ",\"params\":");
+        if (r >= 0 && json_dump_callback(params, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = buf_append_str(out, "}\n");
+        if (r < 0)
+                out->len = mark;
+        return r;
+}

@@ -45,8 +45,9 @@ void record_call(struct inspector *ins, const struct inflight *e, const char *st
             set(f, "method", json_string(e->method)) < 0 ||
             set_opt_str(f, "tool", e->tool) < 0 || set_opt_str(f, "uri", e->uri) < 0 ||
             (e->arguments && set(f, "arguments", json_incref(e->arguments)) < 0) ||
-            set(f, "decision", json_string("allow")) < 0 ||
+            set(f, "decision", json_string(e->flags & INFLIGHT_DENIED ? "deny" : "allow")) < 0 ||
             set(f, "rule", json_string(e->rule ? e->rule : RULE_DEFAULT)) < 0 ||
+            set_opt_str(f, "reason", e->reason) < 0 ||
             set(f, "status", json_string(status)) < 0 ||
             set(f, "duration_ms", json_integer((json_int_t)ms)) < 0 ||
             set(f, "request_bytes", json_integer((json_int_t)e->request_bytes)) < 0 ||
@@ -62,13 +63,20 @@ void record_call(struct inspector *ins, const struct inflight *e, const char *st
 
 void record_server_request(struct inspector *ins, const struct inflight *e, const char *decision)
 {
+        record_server_request_of(ins, e->id_raw, e->id_len, e->method, decision, e->rule, NULL);
+}
+
+void record_server_request_of(struct inspector *ins, const char *id_raw, size_t id_len, const char *method,
+                              const char *decision, const char *rule, const char *carried_by)
+{
         if (!ins->audit)
                 return;
         _cleanup_json_ json_t *f = json_object();
-        if (!f || set(f, "id", id_value(e->id_raw, e->id_len)) < 0 ||
-            set(f, "method", json_string(e->method)) < 0 ||
+        if (!f || set(f, "id", id_value(id_raw, id_len)) < 0 ||
+            set(f, "method", json_string(method)) < 0 ||
             set(f, "decision", json_string(decision)) < 0 ||
-            set(f, "rule", json_string(e->rule ? e->rule : RULE_DEFAULT)) < 0) {
+            set(f, "rule", json_string(rule ? rule : RULE_DEFAULT)) < 0 ||
+            set_opt_str(f, "carried_by", carried_by) < 0) {
                 log_error("inspector: out of memory building a server_request record");
                 return;
         }

@@ -265,8 +265,8 @@ int main(void)
         tap_ok(audit_open(&aud, &ac, &err) == 0, "audit_open %s", err.msg);
 
         struct policy p = { .name = (char *)"test", .path = (char *)"<test>" };
-        p.root = json_pack("{s:{s:s},s:{s:{s:s}}}", "audit", "arguments", "sanitized",
-                           "mcp", "limits", "message_bytes", "1K");
+        p.root = json_pack("{s:{s:s},s:{s:{s:s},s:{s:s}}}", "audit", "arguments", "sanitized",
+                           "mcp", "limits", "message_bytes", "1K", "tools", "*", "allow");
         tap_ok(inspector_new(&ins, &p, aud, &err) == 0, "inspector_new %s", err.msg);
 
         struct policy bad = { .name = (char *)"bad", .path = (char *)"<bad>" };
