@@ -11,8 +11,10 @@
 #include "exit_codes.h"
 #include "options.h"
 #include "audit/audit.h"
+#include "killswitch.h"
 #include "policy/policy.h"
 #include "relay/session.h"
+#include "sandbox/doctor.h"
 #include "util/log.h"
 
 static const char usage_text[] =
@@ -20,6 +22,8 @@ static const char usage_text[] =
         "       mcpcage policy check FILE|NAME\n"
         "       mcpcage policy list\n"
         "       mcpcage audit verify [--strict] [--key FILE] FILE\n"
+        "       mcpcage [-p POLICY] kill on|off\n"
+        "       mcpcage doctor\n"
         "       mcpcage --help | --version\n"
         "\n"
         "Run an MCP stdio server confined, and inspect the JSON-RPC stream between the host\n"
@@ -166,13 +170,17 @@ static int run_audit(int argc, char **argv)
         return usage_error("%s", "audit: expected 'verify [--strict] [--key FILE] FILE'");
 }
 
-static int run_subcommand(int argc, char **argv)
+static int run_subcommand(int argc, char **argv, const struct options *o)
 {
         const char *cmd = argv[0];
+        if (!strcmp(cmd, "kill"))
+                return killswitch_cmd(argc - 1, argv + 1, o->policy);
         if (!strcmp(cmd, "policy"))
                 return run_policy(argc - 1, argv + 1);
         if (!strcmp(cmd, "audit"))
                 return run_audit(argc - 1, argv + 1);
+        if (!strcmp(cmd, "doctor"))
+                return doctor_run(argc, argv);
         return usage_error("unknown subcommand '%s'; to run a server, put its command after --", cmd);
 }
 
@@ -186,7 +194,7 @@ int main(int argc, char **argv)
                 if (optind >= argc)
                         rc = usage_error("%s", "no command given: mcpcage [OPTIONS] -- COMMAND [ARG...]");
                 else if (!dashdash)
-                        rc = run_subcommand(argc - optind, argv + optind);
+                        rc = run_subcommand(argc - optind, argv + optind, &o);
                 else {
                         o.command = argv + optind;
                         o.n_command = argc - optind;
