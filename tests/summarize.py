@@ -48,6 +48,16 @@ def by_result(result):
     return 0, 1, 0
 
 
+def suite_of(entry):
+    """meson >= 1.x names a test "project:suite / name"; newer ones also have "suite"."""
+    if entry.get("suite"):
+        return entry["suite"][0].split(":")[-1]
+    name = entry.get("name", "")
+    if " / " in name:
+        return name.split(" / ")[0].split(":")[-1]
+    return "?"
+
+
 def summarize(builddir, totals, problems):
     path = os.path.join(builddir, "meson-logs", "testlog.json")
     try:
@@ -58,7 +68,7 @@ def summarize(builddir, totals, problems):
         return
     suites = {}
     for e in entries:
-        suite = (e.get("suite") or ["?"])[0].split(":")[-1]
+        suite = suite_of(e)
         p, f, s, seen = count_tap(e.get("stdout") or "")
         if not seen:
             p, f, s = by_result(e.get("result"))
@@ -72,7 +82,7 @@ def summarize(builddir, totals, problems):
         c[1] += f
         c[2] += s
         if f:
-            problems.append("%s: %s (%s): %d failed" % (builddir, e.get("name"), suite, f))
+            problems.append("%s: %s: %d failed" % (builddir, e.get("name"), f))
     for suite in sorted(suites):
         p, f, s = suites[suite]
         print("%s %s: %d passed, %d failed, %d skipped" % (builddir, suite, p, f, s))
