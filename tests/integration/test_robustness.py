@@ -139,7 +139,12 @@ def oversize_small_limit(ctx):
     expect("result" in resp, "a 3000-byte request under the limit passes: %s" % short(resp))
     # the server's 8000-byte answer is over the limit: dropped; the host still gets an answer
     # for its id (an error: the real one was refused)
-    resp, _, before = p.call(tool(5, "big", bytes=8000))
+    try:
+        resp, _, before = p.call(tool(5, "big", bytes=8000))
+    except Fail as e:
+        raise Fail("the server's over-limit answer to id 5 was dropped and the host got no "
+                   "answer for id 5 (design.md: a refusal is always answered under the "
+                   "original id, never a silent drop): %s" % str(e)[:200])
     expect("error" in resp or resp.get("result", {}).get("isError"),
            "an over-limit server answer is not passed: %s" % short(resp))
     expect(all(len(b) <= 4096 for b in before), "nothing over 4096 bytes reached the host")
