@@ -444,6 +444,45 @@ static void test_cli(void)
 }
 
 /* ---- the ceiling ---- */
+static char ceiling_dir[64];
+
+static void ceiling_cleanup(void)
+{
+        static const char *const names[] = { "ceiling.json", "deny-all.json", "cwd-var.json",
+                                             "extends.json" };
+        char path[128];
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                snprintf(path, sizeof(path), "%s/%s", ceiling_dir, names[i]);
+                unlink(path);
+        }
+        rmdir(ceiling_dir);
+}
+
+static void ceiling_copy(const char *name, char *out, size_t size)
+{
+        if (!ceiling_dir[0]) {
+                snprintf(ceiling_dir, sizeof(ceiling_dir), "/tmp/mcpcage-ceiling-XXXXXX");
+                if (!mkdtemp(ceiling_dir))
+                        abort();
+                atexit(ceiling_cleanup);
+        }
+        char src[1024];
+        snprintf(src, sizeof(src), "ceiling/%s", name);
+        FILE *in = fopen(fx(src), "rb");
+        snprintf(out, size, "%s/%s", ceiling_dir, name);
+        FILE *o = fopen(out, "wb");
+        if (!in || !o)
+                abort();
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+                fwrite(chunk, 1, n, o);
+        fclose(in);
+        if (fchmod(fileno(o), 0644) < 0)
+                abort();
+        fclose(o);
+}
+
 static void test_ceiling(void)
 {
         if (geteuid() != 0) {
@@ -451,10 +490,13 @@ static void test_ceiling(void)
                 return;
         }
         char cfile[1024], deny_all[1024], cwd_var[1024], ext[1024];
-        snprintf(cfile, sizeof(cfile), "%s", fx("ceiling/ceiling.json"));
-        snprintf(deny_all, sizeof(deny_all), "%s", fx("ceiling/deny-all.json"));
-        snprintf(cwd_var, sizeof(cwd_var), "%s", fx("ceiling/cwd-var.json"));
-        snprintf(ext, sizeof(ext), "%s", fx("ceiling/extends.json"));
+        /* Ceilings are read from private copies made 0644: a checkout's modes follow the
+         * umask of whoever made it (git archive gives 0664), and a group-writable ceiling
+         * is rightly refused. */
+        ceiling_copy("ceiling.json", cfile, sizeof(cfile));
+        ceiling_copy("deny-all.json", deny_all, sizeof(deny_all));
+        ceiling_copy("cwd-var.json", cwd_var, sizeof(cwd_var));
+        ceiling_copy("extends.json", ext, sizeof(ext));
         struct policy_env ce;
         setup_env(&ce, fx("search1"), NULL, cfile);
         char want[2048];
