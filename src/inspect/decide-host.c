@@ -104,8 +104,6 @@ static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m,
                 rule_deny(&d, t->pointer, "the arguments cannot be checked (a value mcpcage cannot read)");
         else
                 tool_check_call(t, ins->rules.scopes, ins->rules.paths, args, &d);
-        if (d.allow && t->confirm)
-                confirm_check(t, &d);
         if (!d.allow) {
                 refuse_request(ins, m, e, 0, deny_kind(&d), &d, 0, now_ns, v);
                 return false;
@@ -114,6 +112,11 @@ static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m,
         memcpy(rule, d.rule, sizeof(rule));
         if (!rate_allows(ins, m, e, t, now_ns, v))
                 return false;
+        if (t->confirm) {
+                confirm_check(t, &d);
+                refuse_request(ins, m, e, 0, "tool_denied", &d, 0, now_ns, v);
+                return false;
+        }
         e->rule = strdup(rule);
         return true;
 }
