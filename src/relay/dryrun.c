@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "sandbox/launch.h"
+#include "util/log.h"
 
 static void print_command(FILE *out, char *const *argv)
 {
@@ -44,8 +46,10 @@ int dryrun_print(FILE *out, const struct policy *p, const struct options *o,
         fprintf(out, "policy:         %s (%s)\n", p->name, p->path);
         fprintf(out, "policy sha256:  %s\n", p->sha256);
         print_command(out, o->command);
-        fprintf(out, "isolation:      %s asked; this build starts the server unconfined\n",
-                str_at(p, "/isolation", "auto"));
+        fprintf(out, "isolation:      %s asked\n", str_at(p, "/isolation", "auto"));
+        struct mc_error serr = { 0 };
+        if (sandbox_describe(&(struct launch_config){ .argv = o->command, .policy = p }, out, &serr) < 0)
+                return log_error("%s", serr.msg), EXIT_MCPCAGE_ERROR;
         fprintf(out, "audit:          %s\n",
                 !audit ? "off" : !strcmp(audit, "-") ? "stderr" : audit);
         fprintf(out, "message_bytes:  %llu (longer lines are refused)\n",

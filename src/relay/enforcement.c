@@ -53,17 +53,6 @@ static bool any_member_set(json_t *v)
         return false;
 }
 
-static bool env_filtering(json_t *env)
-{
-        json_t *pass = json_object_get(env, "pass"), *p;
-        size_t i;
-        bool pass_all = false;
-        json_array_foreach(pass, i, p)
-                if (json_is_string(p) && !strcmp(json_string_value(p), "*"))
-                        pass_all = true;
-        return !pass_all || set(json_object_get(env, "set")) || set(json_object_get(env, "from_file"));
-}
-
 static bool tool_rules(json_t *tools)
 {
         json_t *star = json_object_get(tools, "*");
@@ -82,18 +71,12 @@ static bool any_confirm(json_t *tools)
 }
 
 static const struct unenforced table[] = {
-        { "filesystem view (isolation namespaces/landlock)", "/isolation", not_none, false },
         { "network.mode", "/network/mode", not_host, true },
         { "seccomp profile", "/seccomp/profile", not_none, true },
         { "limits.memory", "/limits/memory", set, false },
         { "limits.pids", "/limits/pids", set, false },
         { "limits.cpu", "/limits/cpu", set, false },
-        { "limits.open_files", "/limits/open_files", set, false },
-        { "limits.file_size", "/limits/file_size", set, false },
         { "limits.wall_time", "/limits/wall_time", set, false },
-        { "env filtering", "/env", env_filtering, false },
-        { "command.allow", "/command/allow", set, false },
-        { "command.sha256", "/command/sha256", set, false },
         { "mcp.tools rules", "/mcp/tools", tool_rules, false },
         { "mcp.scopes", "/mcp/scopes", set, false },
         { "mcp.paths", "/mcp/paths", any_member_set, false },
@@ -107,8 +90,8 @@ static const struct unenforced table[] = {
         { "confirm", "/mcp/tools", any_confirm, false },
 };
 
-/* The `require` features this build provides (none yet: confinement is a later issue). */
-static const char *const provided[] = { NULL };
+/* The `require` features this build provides (src/sandbox: namespaces, the Landlock fallback). */
+static const char *const provided[] = { "namespaces", "landlock", NULL };
 
 json_t *enforcement_not_enforced(const struct policy *p)
 {

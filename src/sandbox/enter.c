@@ -86,18 +86,37 @@ static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid)
         die_exec(errno, s->exe);
 }
 
+struct spawn_arg {
+        const struct sandbox_setup *s;
+        pid_t init_pid;
+};
+
+static int server_main(void *p)
+{
+        const struct spawn_arg *a = p;
+        exec_server(a->s, a->init_pid);
+}
+
+/* The server shares init's memory until its execve() (CLONE_VM|CLONE_VFORK, as
+ * posix_spawn does): nothing to copy, and init waits. The steps before exec only make
+ * syscalls and touch their own stack. */
+static pid_t spawn_server(const struct sandbox_setup *s)
+{
+        static char stack[256 * 1024] __attribute__((aligned(16)));
+        struct spawn_arg a = { .s = s, .init_pid = getpid() };
+        pid_t pid = clone(server_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        if (pid < 0)
+                die_errno(errno, "starting the server");
+        return pid;
+}
+
 static _Noreturn void become_init(const struct sandbox_setup *s)
 {
         bool fallback = s->mode == ISOLATION_LANDLOCK;
         if (fallback && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 die_errno(errno, "PR_SET_CHILD_SUBREAPER");
         init_block_signals(fallback);
-        pid_t self = getpid();
-        pid_t server = fork();
-        if (server < 0)
-                die_errno(errno, "fork of the server");
-        if (server == 0)
-                exec_server(s, self);
+        pid_t server = spawn_server(s);
         prctl(PR_SET_NAME, "mcpcage-init");
         /* init keeps nothing of the server's: its pipes close when the server's do, the
          * exec status reaches mcpcage from the server alone. */

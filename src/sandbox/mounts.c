@@ -90,6 +90,8 @@ static void make_mountpoint(char *path, bool dir)
                 close(fd);
 }
 
+/* attrs 0: the bind keeps the source mount's flags (the device nodes of /dev: the host's
+ * devtmpfs is what makes them usable, and they are single files). */
 static void bind(const char *source, char *target, bool dir, unsigned attrs, bool recursive)
 {
         char src[PATH_MAX];
@@ -97,7 +99,8 @@ static void bind(const char *source, char *target, bool dir, unsigned attrs, boo
         make_mountpoint(target, dir);
         if (mount(src, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
                 die_errno(errno, "binding %s", source);
-        set_attrs(target, attrs, recursive);
+        if (attrs)
+                set_attrs(target, attrs, recursive);
 }
 
 static void tmpfs(const char *target, unsigned long flags, const char *data)
@@ -137,7 +140,7 @@ static void build_dev(char *target, const char *shm_data)
                 path_in(src, sizeof(src), OLDROOT, host);
                 if (access(src, F_OK) < 0)
                         continue;
-                bind(host, path, false, MATTR_NOSUID | MATTR_NOEXEC, false);
+                bind(host, path, false, 0, false);
         }
         join(path, sizeof(path), target, "pts");
         if (mkdir(path, 0755) < 0 ||
@@ -215,15 +218,15 @@ static void stand_on_tmpfs(void)
 
 static void leave_host(void)
 {
-        if (umount2(OLDROOT, MNT_DETACH) < 0)
-                die_errno(errno, "detaching the host's root");
         if (chdir(NEWROOT) < 0)
                 die_errno(errno, "chdir " NEWROOT);
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 die_errno(errno, "pivot_root to the new root");
-        /* The staging tmpfs is now stacked on the new root: detach it too. */
+        /* The staging tmpfs, with the host's root below it at /oldroot, is now stacked on
+         * the new root: one detach takes both (each unmount waits for an RCU grace period,
+         * which is most of what this step costs). */
         if (umount2(".", MNT_DETACH) < 0)
-                die_errno(errno, "detaching the staging tmpfs");
+                die_errno(errno, "detaching the host's root");
         if (chdir("/") < 0)
                 die_errno(errno, "chdir / in the new root");
 }

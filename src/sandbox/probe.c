@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,9 @@ static _Noreturn void prober(int fd, uid_t uid, gid_t gid)
 {
         if (uid != (uid_t)-1 && (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
                                  setresuid(uid, uid, uid) < 0))
+                report(fd, STEP_SETUID, errno);
+        /* The uid change made us non-dumpable, which makes /proc/self/uid_map root's. */
+        if (uid != (uid_t)-1 && prctl(PR_SET_DUMPABLE, 1) < 0)
                 report(fd, STEP_SETUID, errno);
         uid_t u = geteuid();
         gid_t g = getegid();
