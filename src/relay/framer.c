@@ -8,31 +8,58 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-/* Reads start in a buffer this large; a bigger one is grown only for a line that needs it. */
-#define FRAMER_FIRST_CAP (256 * 1024)
+
+static size_t page_round(size_t n)
+{
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        return (n + page - 1) / page * page;
+}
+
+/* The buffer is its own mapping: growing it moves page tables instead of copying a large
+ * line, and shrinking it gives the pages back to the kernel at once (malloc may keep them),
+ * which is what keeps the peak RSS at about one maximal line. */
+static int framer_resize(struct framer *f, size_t cap)
+{
+        void *p = f->buf ? mremap(f->buf, f->cap, cap, MREMAP_MAYMOVE)
+                         : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return -ENOMEM;
+        f->buf = p;
+        f->cap = cap;
+        return 0;
+}
 
 int framer_init(struct framer *f, size_t max_line)
 {
         *f = (struct framer){ 0 };
-        if (max_line == 0 || max_line > SIZE_MAX / 2)
+        if (max_line == 0 || max_line > SIZE_MAX / 4)
                 return -EINVAL;
         f->max_line = max_line;
         /* A partial line is at most max_line bytes (beyond that it is being discarded), so
          * after compaction there is always room for one more full read. */
-        f->cap_max = max_line + FRAMER_MIN_READ;
-        f->cap = f->cap_max < FRAMER_FIRST_CAP ? f->cap_max : FRAMER_FIRST_CAP;
-        f->buf = malloc(f->cap);
-        if (!f->buf)
-                return -ENOMEM;
-        return 0;
+        f->cap_max = page_round(max_line + FRAMER_MIN_READ);
+        return framer_resize(f, f->cap_max < FRAMER_FIRST_CAP ? f->cap_max : FRAMER_FIRST_CAP);
 }
 
 void framer_free(struct framer *f)
 {
-        free(f->buf);
+        if (f->buf)
+                munmap(f->buf, f->cap);
         f->buf = NULL;
         f->cap = f->start = f->end = f->scan = 0;
+}
+
+bool framer_shrink(struct framer *f)
+{
+        if (f->start != f->end || f->cap <= FRAMER_FIRST_CAP)
+                return false;
+        if (framer_resize(f, FRAMER_FIRST_CAP) < 0)
+                return false;
+        f->start = f->end = f->scan = 0;
+        return true;
 }
 
 static int framer_make_room(struct framer *f)
@@ -51,15 +78,10 @@ static int framer_make_room(struct framer *f)
                 return 0;
         size_t cap = f->cap * 2;
         if (cap < f->end + FRAMER_MIN_READ)
-                cap = f->end + FRAMER_MIN_READ;
+                cap = page_round(f->end + FRAMER_MIN_READ);
         if (cap > f->cap_max)
                 cap = f->cap_max;
-        char *p = realloc(f->buf, cap);
-        if (!p)
-                return -ENOMEM;
-        f->buf = p;
-        f->cap = cap;
-        return 0;
+        return framer_resize(f, cap);
 }
 
 int framer_space(struct framer *f, bool may_move, char **p, size_t *len)

@@ -11,8 +11,10 @@
 
 /* How much of an oversize line is kept so the inspector can recover its id. */
 #define FRAMER_HEAD_MAX 4096
-/* The smallest read worth a syscall, and the first buffer size. */
+/* The smallest read worth a syscall. */
 #define FRAMER_MIN_READ (64 * 1024)
+/* Reads start in a buffer this large; a bigger one is grown only for a line that needs it. */
+#define FRAMER_FIRST_CAP (256 * 1024)
 
 enum frame_kind { FRAME_NONE, FRAME_LINE, FRAME_OVERSIZE };
 
@@ -52,5 +54,8 @@ bool framer_next(struct framer *f, struct frame *out);
 /* At EOF, after framer_next returned false: the unterminated last line (LINE with
  * terminated = false, or OVERSIZE). False when the stream ended on a "\n". */
 bool framer_finish(struct framer *f, struct frame *out);
+/* Give a buffer grown for a big line back to the kernel when nothing is pending in it (and
+ * no line handed out is still referenced). True when it shrank. */
+bool framer_shrink(struct framer *f);
 /* Bytes waiting in the buffer (an incomplete line). */
 static inline size_t framer_pending(const struct framer *f) { return f->end - f->start; }

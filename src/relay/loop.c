@@ -58,6 +58,7 @@ struct loop {
         enum stage stage;
         uint64_t stage_deadline, flush_deadline, armed_deadline;
         bool reason_set, drained, close_child_in;
+        bool signalled;                 /* we sent the server SIGTERM or SIGKILL */
         struct fd_flags in_flags, out_flags, err_flags;
         struct relay_result *res;
 };
@@ -274,6 +275,13 @@ static int pump_input(struct loop *l, bool from_host)
         if (n <= 0)
                 return on_input_eof(l, from_host);
         framer_commit(f, (size_t)n);
+        /* Only one side at a time needs a buffer for a big line: the other one's, if idle,
+         * goes back, so the peak stays at about one message_bytes (threats.md §4). */
+        if (f->cap > FRAMER_FIRST_CAP) {
+                struct framer *other = from_host ? &l->child_fr : &l->host_fr;
+                if (!queue_has_borrowed(from_host ? &l->to_host : &l->to_child))
+                        framer_shrink(other);
+        }
         struct frame fr;
         while (framer_next(f, &fr)) {
                 r = process_frame(l, from_host, &fr);
@@ -361,6 +369,7 @@ static void send_signal(struct loop *l, int sig)
         if (kill(l->cfg->child->pid, sig) < 0 && errno != ESRCH)
                 log_warn("cannot signal the server (pid %d): %s", (int)l->cfg->child->pid,
                          strerror(errno));
+        l->signalled = true;
         if (sig == SIGKILL)
                 l->res->killed = true;
 }
@@ -517,9 +526,8 @@ static int after_io(struct loop *l)
                 /* Every host request still unanswered gets an error, if the host still reads. */
                 struct buf answers = { 0 };
                 inspector_drain(l->cfg->ins,
-                                l->res->reason == RELAY_CHILD_EXITED
-                                        ? "the server exited before answering"
-                                        : "mcpcage stopped the server before it answered",
+                                l->signalled ? "mcpcage stopped the server before it answered"
+                                             : "the server exited before answering",
                                 l->now, &answers);
                 int r = push_lines(l, T_HOST_OUT, &answers);
                 buf_free(&answers);

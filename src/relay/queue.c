@@ -9,6 +9,8 @@
 
 /* One writev carries at most this many pieces (IOV_MAX is 1024 on Linux). */
 #define QUEUE_IOV_BATCH 256
+/* Storage kept for reuse once the queue is empty; anything bigger is freed. */
+#define QUEUE_KEEP_CAP (256 * 1024)
 
 void queue_init(struct queue *q, size_t high, size_t low)
 {
@@ -95,8 +97,12 @@ static void queue_advance(struct queue *q, size_t n)
         size_t k = n < own ? n : own;
         q->head += k;
         n -= k;
-        if (q->head == q->store.len)
+        if (q->head == q->store.len) {
                 q->store.len = q->head = 0;
+                /* A big settled line is not kept around once written. */
+                if (q->store.cap > QUEUE_KEEP_CAP)
+                        buf_free(&q->store);
+        }
         while (n > 0) {
                 struct iovec *v = &q->staged[q->first];
                 size_t take = n < v->iov_len ? n : v->iov_len;
