@@ -398,6 +398,15 @@ int main(void)
         test_modern();
         test_timeout();
 
+        /* the built-in default's shape: empty root lists */
+        struct policy empty = { .name = (char *)"empty", .path = (char *)"<empty>" };
+        empty.root = json_pack("{s:{s:{s:[],s:[],s:[]},s:{s:s}}}", "mcp", "paths", "read", "write", "deny",
+                               "tools", "*", "allow");
+        struct inspector *ins3 = NULL;
+        tap_ok(inspector_new(&ins3, &empty, aud, &err) == 0, "empty read/write/deny lists compile: %s", err.msg);
+        inspector_free(ins3);
+        json_decref(empty.root);
+
         struct policy bad = { .name = (char *)"bad", .path = (char *)"<bad>" };
         bad.root = json_pack("{s:{s:{s:{s:s}}}}", "mcp", "tools", "x", "rate", "lots");
         struct inspector *ins2 = NULL;

@@ -461,6 +461,9 @@ static int compile_roots(struct path_rules *r, json_t *list, const char *key,
                 return 0;
         if (!json_is_array(list))
                 return mc_error_set(err, EINVAL, "/mcp/paths/%s: not an array", key);
+        /* realloc to 0 bytes frees the old array: an empty list (the default) adds nothing */
+        if (!json_array_size(list))
+                return 0;
         struct path_root *roots = reallocarray(r->roots, r->n_roots + json_array_size(list),
                                                sizeof(*roots));
         if (!roots)
