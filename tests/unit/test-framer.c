@@ -230,6 +230,47 @@ static void test_many_tiny_lines(void)
         buf_free(&in);
 }
 
+static void test_shrink(void)
+{
+        struct framer f;
+        framer_init(&f, 4u << 20);
+        size_t len = 3u << 20;
+        struct buf in = { 0 };
+        for (size_t i = 0; i < len; i++)
+                buf_append(&in, "q", 1);
+        buf_append(&in, "\n", 1);
+        size_t off = 0;
+        struct frame fr;
+        bool got = false;
+        while (off < in.len) {
+                char *p;
+                size_t room;
+                framer_space(&f, true, &p, &room);
+                size_t k = room < in.len - off ? room : in.len - off;
+                memcpy(p, in.data + off, k);
+                framer_commit(&f, k);
+                off += k;
+                while (framer_next(&f, &fr))
+                        got = fr.kind == FRAME_LINE && fr.len == len;
+        }
+        tap_ok(got && f.cap > len, "a 3 MiB line grows the buffer to hold it");
+        tap_ok(framer_shrink(&f) && f.cap == FRAMER_FIRST_CAP, "once it is consumed the buffer shrinks back");
+        char *p;
+        size_t room;
+        framer_space(&f, true, &p, &room);
+        memcpy(p, "{\"a\"", 4);
+        framer_commit(&f, 4);
+        framer_next(&f, &fr);
+        tap_ok(!framer_shrink(&f), "a buffer holding a partial line is not shrunk");
+        framer_space(&f, true, &p, &room);
+        memcpy(p, ":1}\n", 4);
+        framer_commit(&f, 4);
+        tap_ok(framer_next(&f, &fr) && fr.len == 7 && !memcmp(fr.data, "{\"a\":1}", 7),
+               "and the partial line survives");
+        framer_free(&f);
+        buf_free(&in);
+}
+
 int main(void)
 {
         struct framer f;
@@ -240,5 +281,6 @@ int main(void)
         test_no_newline_bounded();
         test_borrowed_lines_stay();
         test_many_tiny_lines();
+        test_shrink();
         return tap_done();
 }
