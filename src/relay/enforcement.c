@@ -53,13 +53,6 @@ static bool any_member_set(json_t *v)
         return false;
 }
 
-static bool tool_rules(json_t *tools)
-{
-        json_t *star = json_object_get(tools, "*");
-        return json_object_size(tools) != 1 || !json_is_string(star) ||
-               strcmp(json_string_value(star), "allow");
-}
-
 static bool any_confirm(json_t *tools)
 {
         const char *k;
@@ -77,16 +70,9 @@ static const struct unenforced table[] = {
         { "limits.pids", "/limits/pids", set, false },
         { "limits.cpu", "/limits/cpu", set, false },
         { "limits.wall_time", "/limits/wall_time", set, false },
-        { "mcp.tools rules", "/mcp/tools", tool_rules, false },
-        { "mcp.scopes", "/mcp/scopes", set, false },
-        { "mcp.paths", "/mcp/paths", any_member_set, false },
-        { "mcp.methods", "/mcp/methods", any_member_set, false },
         { "mcp.redact", "/mcp/redact", any_member_set, false },
         { "mcp.injection", "/mcp/injection/action", set, false },
         { "mcp.pin", "/mcp/pin/on_change", set, false },
-        { "mcp.limits.calls", "/mcp/limits/calls", set, false },
-        { "mcp.limits.call_timeout", "/mcp/limits/call_timeout", set, false },
-        { "mcp.kill_switch", "/mcp/kill_switch", set, false },
         { "confirm", "/mcp/tools", any_confirm, false },
 };
 

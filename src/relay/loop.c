@@ -70,6 +70,8 @@ int relay_signals_block(struct mc_error *err)
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);       /* the kill switch: on */
+        sigaddset(&set, SIGUSR2);       /* off */
         sigaddset(&set, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return mc_error_errno(err, errno, "blocking signals");
@@ -452,6 +454,12 @@ static void on_signal(struct loop *l)
                                 log_warn("reopening the audit log: %s", err.msg);
                         break;
                 }
+                case SIGUSR1:
+                case SIGUSR2:
+                        inspector_set_kill(l->cfg->ins, si.ssi_signo == SIGUSR1);
+                        log_warn("kill switch %s (%s)", si.ssi_signo == SIGUSR1 ? "on: every tools/call is refused"
+                                 : "off", sigabbrev_np((int)si.ssi_signo));
+                        break;
                 case SIGCHLD:
                         try_reap(l);
                         break;
@@ -676,6 +684,8 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);       /* the kill switch: on */
+        sigaddset(&set, SIGUSR2);       /* off */
         sigaddset(&set, SIGCHLD);
         int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
         if (sfd < 0)
