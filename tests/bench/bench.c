@@ -364,6 +364,7 @@ int main(int argc, char **argv)
                 printf("mcpcage not built: measuring direct and trivial relay only\n");
         printf("relay benchmark: %d CPUs available; targets vs the trivial relay: added <= %.0f us per "
                "round trip (p50), big-result throughput >= x%.2f\n", cpu_count(), TARGET_ADDED_US, TARGET_THROUGHPUT);
+        print_load("at start");
         if (!s.only || !strcmp(s.only, "unpinned"))
                 run_phase("unpinned (scheduler free)", &s);
         if (!s.only || !strcmp(s.only, "pinned")) {
@@ -373,6 +374,7 @@ int main(int argc, char **argv)
                         run_phase("pinned (client, relay and server all on CPU 0)", &s);
                 cpu_unpin();
         }
+        print_load("at end");
         for (size_t i = 0; i < n_configs; i++) {
                 free(configs[i].rtt);
                 free(configs[i].mbps);

@@ -294,3 +294,16 @@ bool path_under_home(const char *path)
                 return false;
         return !strncmp(path, home, n) && (path[n] == '/' || path[n] == '\0');
 }
+
+void print_load(const char *when)
+{
+        char buf[128] = "";
+        FILE *f = fopen("/proc/loadavg", "re");
+        if (f) {
+                if (!fgets(buf, sizeof(buf), f))
+                        buf[0] = '\0';
+                fclose(f);
+        }
+        buf[strcspn(buf, "\n")] = '\0';
+        printf("load average %s: %s\n", when, buf[0] ? buf : "unknown");
+}

@@ -64,5 +64,8 @@ extern volatile int alarm_fired;
 /* Reads "VmRSS" / "VmHWM" (kB) of pid from /proc; -1 when unreadable. */
 long proc_status_kb(pid_t pid, const char *key);
 
+/* Prints /proc/loadavg: other work on the machine is the first suspect for noisy figures. */
+void print_load(const char *when);
+
 /* True when path lies under $HOME, which mcpcage's default policy hides behind a tmpfs. */
 bool path_under_home(const char *path);

@@ -155,6 +155,7 @@ int main(int argc, char **argv)
         printf("relay memory: %zu small round trips, %zu in flight; RSS of the relay process in kB\n",
                total, window);
         printf("  %-34s %9s %9s %9s %9s %12s\n", "relay", "RSS@10%", "RSS@end", "growth", "VmHWM", "msgs/s");
+        print_load("at start");
         measure("trivial relay", (const char *[]){ relay, fx, NULL }, total, window);
         if (m) {
                 /* As in bench.c: a fixture under $HOME is hidden by the default policy. */
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
         } else {
                 printf("  mcpcage not built: not measured\n");
         }
+        print_load("at end");
         bench_state_remove(state);
         return 0;
 }

@@ -147,6 +147,7 @@ int main(int argc, char **argv)
                 if (!configs[i].ns)
                         return 1;
         }
+        print_load("at start");
         for (size_t r = 0; r < runs; r++)
                 for (size_t i = 0; i < n_configs; i++) {
                         struct config *k = &configs[i];
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
                 printf("\n");
                 free(k->ns);
         }
+        print_load("at end");
         close(devnull);
         bench_state_remove(state);
         return 0;
