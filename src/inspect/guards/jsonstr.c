@@ -1,0 +1,455 @@
+/* The string-value rewriter of jsonstr.h: a walk over an already validated JSON text that
+ * stops at each string value, decodes it only when it has escapes (most do not: the walk
+ * then hands out the message's own bytes) and splices replacements into a copy made only
+ * once something changes. */
+#include "inspect/guards/jsonstr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ST_VALUE, ST_VALUE_OR_CLOSE, ST_KEY_OR_CLOSE, ST_KEY, ST_AFTER_VALUE, ST_DONE };
+
+static size_t skip_ws(const char *m, size_t pos, size_t end)
+{
+        while (pos < end && (m[pos] == ' ' || m[pos] == '\t' || m[pos] == '\n' || m[pos] == '\r'))
+                pos++;
+        return pos;
+}
+
+/* pos is at the opening quote; returns one past the closing quote (end if unterminated). */
+static size_t string_end(const char *m, size_t pos, size_t end)
+{
+        size_t p = pos + 1;
+        for (;;) {
+                const char *q = memchr(m + p, '"', end - p);
+                if (!q)
+                        return end;
+                size_t at = (size_t)(q - m), bs = 0;
+                while (at - bs > pos + 1 && m[at - bs - 1] == '\\')
+                        bs++;
+                if (!(bs & 1))
+                        return at + 1;
+                p = at + 1;
+        }
+}
+
+/* One past the value starting at pos (string, container or scalar). */
+static size_t skip_value(const char *m, size_t pos, size_t end)
+{
+        if (pos >= end)
+                return end;
+        if (m[pos] == '"')
+                return string_end(m, pos, end);
+        if (m[pos] == '{' || m[pos] == '[') {
+                size_t depth = 0;
+                while (pos < end) {
+                        char c = m[pos];
+                        if (c == '"') {
+                                pos = string_end(m, pos, end);
+                                continue;
+                        }
+                        if (c == '{' || c == '[')
+                                depth++;
+                        else if ((c == '}' || c == ']') && --depth == 0)
+                                return pos + 1;
+                        pos++;
+                }
+                return end;
+        }
+        while (pos < end && !strchr(",}] \t\r\n", m[pos]))
+                pos++;
+        return pos;
+}
+
+static unsigned hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return (unsigned)(c - '0');
+        return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+static unsigned hex4(const char *p)
+{
+        return hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]);
+}
+
+static int put_utf8(struct buf *out, unsigned long cp)
+{
+        char o[4];
+        size_t n;
+        if (cp < 0x80) {
+                o[0] = (char)cp;
+                n = 1;
+        } else if (cp < 0x800) {
+                o[0] = (char)(0xC0 | cp >> 6);
+                o[1] = (char)(0x80 | (cp & 0x3F));
+                n = 2;
+        } else if (cp < 0x10000) {
+                o[0] = (char)(0xE0 | cp >> 12);
+                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+                o[2] = (char)(0x80 | (cp & 0x3F));
+                n = 3;
+        } else {
+                o[0] = (char)(0xF0 | cp >> 18);
+                o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+                o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+                o[3] = (char)(0x80 | (cp & 0x3F));
+                n = 4;
+        }
+        return buf_append(out, o, n);
+}
+
+/* A \u escape at raw[i] ('\\' 'u' X X X X), a surrogate pair taking two. A lone surrogate
+ * has no UTF-8 form; it decodes to U+FFFD (the guards see a replacement character where a
+ * peer's decoder would see garbage; neither hides a token). Returns the bytes consumed. */
+static size_t decode_u(const char *raw, size_t i, size_t len, struct buf *out, int *rc)
+{
+        if (len - i < 6) {
+                *rc = -EINVAL;
+                return len - i;
+        }
+        unsigned long cp = hex4(raw + i + 2);
+        size_t used = 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF && len - i >= 12 && raw[i + 6] == '\\' && raw[i + 7] == 'u') {
+                unsigned lo = hex4(raw + i + 8);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        used = 12;
+                }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 0xFFFD;
+        *rc = put_utf8(out, cp);
+        return used;
+}
+
+int jsonstr_decode(const char *raw, size_t len, struct buf *out)
+{
+        size_t i = 0;
+        int rc = buf_reserve(out, len);
+        while (rc >= 0 && i < len) {
+                const char *bs = memchr(raw + i, '\\', len - i);
+                size_t plain = bs ? (size_t)(bs - raw) - i : len - i;
+                rc = buf_append(out, raw + i, plain);
+                i += plain;
+                if (rc < 0 || i >= len)
+                        break;
+                if (i + 1 >= len)
+                        return -EINVAL;
+                char c = raw[i + 1], o;
+                switch (c) {
+                case 'u':
+                        i += decode_u(raw, i, len, out, &rc);
+                        continue;
+                case 'n': o = '\n'; break;
+                case 't': o = '\t'; break;
+                case 'r': o = '\r'; break;
+                case 'b': o = '\b'; break;
+                case 'f': o = '\f'; break;
+                case '"': case '\\': case '/': o = c; break;
+                default:
+                        return -EINVAL;
+                }
+                rc = buf_append(out, &o, 1);
+                i += 2;
+        }
+        return rc;
+}
+
+int jsonstr_encode(const char *text, size_t len, struct buf *out)
+{
+        static const char hex[] = "0123456789abcdef";
+        int rc = buf_reserve(out, len + 2);
+        if (rc >= 0)
+                rc = buf_append(out, "\"", 1);
+        size_t i = 0;
+        while (rc >= 0 && i < len) {
+                size_t run = i;
+                while (run < len && (unsigned char)text[run] >= 0x20 && text[run] != '"' && text[run] != '\\')
+                        run++;
+                rc = buf_append(out, text + i, run - i);
+                i = run;
+                if (rc < 0 || i >= len)
+                        break;
+                unsigned char c = (unsigned char)text[i++];
+                char e[6] = { '\\', 0 };
+                size_t n = 2;
+                switch (c) {
+                case '"': e[1] = '"'; break;
+                case '\\': e[1] = '\\'; break;
+                case '\n': e[1] = 'n'; break;
+                case '\r': e[1] = 'r'; break;
+                case '\t': e[1] = 't'; break;
+                case '\b': e[1] = 'b'; break;
+                case '\f': e[1] = 'f'; break;
+                default:
+                        memcpy(e + 1, "u00", 3);
+                        e[4] = hex[c >> 4];
+                        e[5] = hex[c & 15];
+                        n = 6;
+                }
+                rc = buf_append(out, e, n);
+        }
+        return rc < 0 ? rc : buf_append(out, "\"", 1);
+}
+
+/* Does the raw key (between quotes) decode to the pointer token tok (already unescaped)? */
+static bool key_is(const char *raw, size_t len, const char *tok, size_t toklen)
+{
+        if (!memchr(raw, '\\', len))
+                return len == toklen && !memcmp(raw, tok, len);
+        struct buf d = { 0 };
+        bool same = jsonstr_decode(raw, len, &d) >= 0 && d.len == toklen && !memcmp(d.data, tok, toklen);
+        buf_free(&d);
+        return same;
+}
+
+/* The next reference token of a pointer, "~1" -> "/" and "~0" -> "~" undone, into tok. */
+static const char *next_token(const char *p, char *tok, size_t cap, size_t *toklen)
+{
+        size_t n = 0;
+        for (p++; *p && *p != '/'; p++) {
+                char c = *p;
+                if (c == '~' && (p[1] == '0' || p[1] == '1'))
+                        c = *++p == '0' ? '~' : '/';
+                if (n + 1 < cap)
+                        tok[n++] = c;
+        }
+        *toklen = n;
+        return p;
+}
+
+/* Within the container at pos, the start of the member named by tok (objects) or the
+ * element at that index (arrays); end when absent. */
+static size_t find_child(const char *m, size_t pos, size_t end, const char *tok, size_t toklen)
+{
+        bool obj = m[pos] == '{';
+        char *stop;
+        unsigned long want = strtoul(tok, &stop, 10);
+        if (!obj && (toklen == 0 || tok[0] < '0' || tok[0] > '9' || *stop ||
+                     (tok[0] == '0' && toklen > 1)))
+                return end;
+        pos = skip_ws(m, pos + 1, end);
+        for (unsigned long idx = 0; pos < end && m[pos] != '}' && m[pos] != ']'; idx++) {
+                bool hit = !obj && idx == want;
+                if (obj) {
+                        size_t ke = string_end(m, pos, end);
+                        hit = ke >= pos + 2 && key_is(m + pos + 1, ke - pos - 2, tok, toklen);
+                        pos = skip_ws(m, ke, end);
+                        pos = skip_ws(m, pos + 1, end);          /* the ':' */
+                }
+                if (hit)
+                        return pos;
+                pos = skip_ws(m, skip_value(m, pos, end), end);
+                if (pos < end && m[pos] == ',')
+                        pos = skip_ws(m, pos + 1, end);
+        }
+        return end;
+}
+
+int jsonstr_locate(const char *msg, size_t len, const char *pointer, size_t *start, size_t *end)
+{
+        size_t pos = skip_ws(msg, 0, len);
+        const char *p = pointer;
+        char tok[256];
+        while (*p == '/') {
+                size_t toklen;
+                p = next_token(p, tok, sizeof(tok), &toklen);
+                tok[toklen < sizeof(tok) ? toklen : sizeof(tok) - 1] = '\0';
+                if (pos >= len || (msg[pos] != '{' && msg[pos] != '['))
+                        return 0;
+                pos = find_child(msg, pos, len, tok, toklen);
+                if (pos >= len)
+                        return 0;
+        }
+        if (*p || pos >= len)
+                return 0;
+        *start = pos;
+        *end = skip_value(msg, pos, len);
+        return 1;
+}
+
+int jsonstr_begin(struct jsonstr_iter *it, const char *msg, size_t len, const char *scope,
+                  struct buf *out, struct mc_error *err)
+{
+        *it = (struct jsonstr_iter){ .msg = msg, .len = len, .out = out, .state = ST_VALUE };
+        it->scope = strdup(scope ? scope : "");
+        if (!it->scope)
+                return mc_error_set(err, ENOMEM, "out of memory");
+        if (!jsonstr_locate(msg, len, it->scope, &it->pos, &it->end)) {
+                it->state = ST_DONE;
+                return 1;
+        }
+        return 0;
+}
+
+static int push(struct jsonstr_iter *it, bool is_object, struct mc_error *err)
+{
+        if (it->depth == JSONSTR_MAX_DEPTH)
+                return mc_error_set(err, E2BIG, "JSON nested deeper than %d levels", JSONSTR_MAX_DEPTH);
+        it->stack[it->depth++] = (struct jsonstr_frame){ .is_object = is_object };
+        return 0;
+}
+
+/* At a string value: hand out its decoded text. */
+static int yield_string(struct jsonstr_iter *it, const char **text, size_t *len)
+{
+        size_t s = it->pos, e = string_end(it->msg, s, it->end);
+        it->str_start = s;
+        it->str_end = e;
+        it->str_current = true;
+        it->pos = e;
+        it->state = ST_AFTER_VALUE;
+        const char *raw = it->msg + s + 1;
+        size_t rawlen = e - s >= 2 ? e - s - 2 : 0;
+        if (!memchr(raw, '\\', rawlen)) {
+                *text = raw;
+                *len = rawlen;
+                return 1;
+        }
+        buf_reset(&it->decoded);
+        int rc = jsonstr_decode(raw, rawlen, &it->decoded);
+        if (rc < 0)
+                return rc;
+        *text = it->decoded.data;
+        *len = it->decoded.len;
+        return 1;
+}
+
+/* After a value: a comma moves to the next member or element, a bracket closes. */
+static int after_value(struct jsonstr_iter *it, char c)
+{
+        if (it->depth == 0) {
+                it->state = ST_DONE;
+                return 0;
+        }
+        struct jsonstr_frame *f = &it->stack[it->depth - 1];
+        it->pos++;
+        if (c == ',') {
+                f->index++;
+                it->state = f->is_object ? ST_KEY : ST_VALUE;
+        } else {
+                it->depth--;
+                it->state = ST_AFTER_VALUE;
+        }
+        return 0;
+}
+
+static void read_key(struct jsonstr_iter *it)
+{
+        size_t e = string_end(it->msg, it->pos, it->end);
+        struct jsonstr_frame *f = &it->stack[it->depth - 1];
+        f->key_off = it->pos + 1;
+        f->key_len = e - it->pos >= 2 ? e - it->pos - 2 : 0;
+        it->pos = skip_ws(it->msg, e, it->end) + 1;              /* past the ':' */
+        it->state = ST_VALUE;
+}
+
+int jsonstr_next(struct jsonstr_iter *it, const char **text, size_t *len, struct mc_error *err)
+{
+        it->str_current = false;
+        while (it->state != ST_DONE) {
+                it->pos = skip_ws(it->msg, it->pos, it->end);
+                if (it->pos >= it->end)
+                        break;
+                char c = it->msg[it->pos];
+                int rc = 0;
+                switch (it->state) {
+                case ST_VALUE_OR_CLOSE:
+                case ST_KEY_OR_CLOSE:
+                        if (c == ']' || c == '}') {
+                                rc = after_value(it, c);
+                                break;
+                        }
+                        if (it->state == ST_KEY_OR_CLOSE) {
+                                read_key(it);
+                                break;
+                        }
+                        /* fall through */
+                case ST_VALUE:
+                        if (c == '"')
+                                return yield_string(it, text, len);
+                        if (c == '{' || c == '[') {
+                                rc = push(it, c == '{', err);
+                                it->pos++;
+                                it->state = c == '{' ? ST_KEY_OR_CLOSE : ST_VALUE_OR_CLOSE;
+                        } else {
+                                it->pos = skip_value(it->msg, it->pos, it->end);
+                                it->state = ST_AFTER_VALUE;
+                        }
+                        break;
+                case ST_KEY:
+                        read_key(it);
+                        break;
+                case ST_AFTER_VALUE:
+                        rc = after_value(it, c);
+                        break;
+                default:
+                        it->state = ST_DONE;
+                }
+                if (rc < 0)
+                        return rc;
+        }
+        it->state = ST_DONE;
+        return 0;
+}
+
+int jsonstr_replace(struct jsonstr_iter *it, const char *text, size_t len)
+{
+        if (!it->str_current)
+                return -EINVAL;
+        int rc = buf_append(it->out, it->msg + it->copied, it->str_start - it->copied);
+        if (rc >= 0)
+                rc = jsonstr_encode(text, len, it->out);
+        if (rc < 0)
+                return rc;
+        it->copied = it->str_end;
+        it->changed = true;
+        it->str_current = false;
+        return 0;
+}
+
+static int append_pointer_token(struct buf *path, const char *s, size_t n)
+{
+        int rc = buf_append(path, "/", 1);
+        for (size_t i = 0; rc >= 0 && i < n; i++)
+                rc = s[i] == '~' ? buf_append(path, "~0", 2) :
+                     s[i] == '/' ? buf_append(path, "~1", 2) : buf_append(path, s + i, 1);
+        return rc;
+}
+
+int jsonstr_path(const struct jsonstr_iter *it, struct buf *path)
+{
+        int rc = buf_append_str(path, it->scope);
+        for (size_t d = 0; rc >= 0 && d < it->depth; d++) {
+                const struct jsonstr_frame *f = &it->stack[d];
+                if (!f->is_object) {
+                        rc = buf_printf(path, "/%zu", f->index);
+                        continue;
+                }
+                struct buf key = { 0 };
+                rc = jsonstr_decode(it->msg + f->key_off, f->key_len, &key);
+                if (rc >= 0)
+                        rc = append_pointer_token(path, key.data ? key.data : "", key.len);
+                buf_free(&key);
+        }
+        return rc;
+}
+
+int jsonstr_finish(struct jsonstr_iter *it)
+{
+        if (!it->changed)
+                return 0;
+        if (buf_append(it->out, it->msg + it->copied, it->len - it->copied) < 0)
+                return -ENOMEM;
+        it->copied = it->len;
+        return 1;
+}
+
+void jsonstr_end(struct jsonstr_iter *it)
+{
+        buf_free(&it->decoded);
+        free(it->scope);
+        it->scope = NULL;
+}

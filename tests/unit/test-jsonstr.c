@@ -1,0 +1,191 @@
+/* The string-value rewriter: keys never touched, every escape decoded as a peer would,
+ * bytes outside changed strings kept, scoping by pointer, pointer paths for the audit. */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "inspect/guards/jsonstr.h"
+#include "tap.h"
+
+/* The transform under test: every 'a' becomes 'A' (changed) or nothing (unchanged). */
+static int upcase_a(const char *s, size_t n, struct buf *out)
+{
+        if (!memchr(s, 'a', n))
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                buf_append(out, s[i] == 'a' ? "A" : s + i, 1);
+        return 1;
+}
+
+/* Runs the walk; returns finish()'s value, the new message in *res, the paths in paths
+ * (one per line) and the decoded strings in seen (one per line). */
+static int walk(const char *msg, const char *scope, struct buf *res, struct buf *paths, struct buf *seen)
+{
+        struct jsonstr_iter it;
+        struct mc_error err = { 0 };
+        int rc = jsonstr_begin(&it, msg, strlen(msg), scope, res, &err);
+        const char *text;
+        size_t n;
+        struct buf scratch = { 0 };
+        while (rc >= 0 && (rc = jsonstr_next(&it, &text, &n, &err)) > 0) {
+                if (paths) {
+                        jsonstr_path(&it, paths);
+                        buf_append(paths, "\n", 1);
+                }
+                if (seen) {
+                        buf_append(seen, text, n);
+                        buf_append(seen, "\n", 1);
+                }
+                buf_reset(&scratch);
+                if (upcase_a(text, n, &scratch))
+                        rc = jsonstr_replace(&it, scratch.data, scratch.len);
+        }
+        if (rc >= 0)
+                rc = jsonstr_finish(&it);
+        buf_append(res, "", 1);
+        if (paths)
+                buf_append(paths, "", 1);
+        if (seen)
+                buf_append(seen, "", 1);
+        res->len--;
+        buf_free(&scratch);
+        jsonstr_end(&it);
+        return rc;
+}
+
+static void test_keys_and_bytes(void)
+{
+        const char *msg = "{ \"a\" : \"banana\",\"list\":[ 1, \"cat\" ,{\"aa\":\"x\"},null,-2.5e3 ],"
+                          "\"n\":{\"deep\":[[\"data\"]]},\"t\":true }";
+        struct buf res = { 0 }, paths = { 0 };
+        int rc = walk(msg, "", &res, &paths, NULL);
+        tap_ok(rc == 1, "a changed message reports changed");
+        tap_is_str(res.data, "{ \"a\" : \"bAnAnA\",\"list\":[ 1, \"cAt\" ,{\"aa\":\"x\"},null,-2.5e3 ],"
+                   "\"n\":{\"deep\":[[\"dAtA\"]]},\"t\":true }",
+                   "only string values change; keys, spacing and numbers are kept byte for byte");
+        tap_is_str(paths.data, "/a\n/list/1\n/list/2/aa\n/n/deep/0/0\n", "pointer path of every string value");
+        buf_free(&res);
+        buf_free(&paths);
+}
+
+static void test_unchanged(void)
+{
+        struct buf res = { 0 };
+        int rc = walk("{\"abc\":\"xyz\",\"k\":[\"q\",{\"aaa\":1}]}", "", &res, NULL, NULL);
+        tap_ok(rc == 0 && res.len == 0, "a message with nothing to change is reported unchanged, nothing built");
+        buf_free(&res);
+}
+
+static void test_escapes(void)
+{
+        const char *msg = "{\"s\":\"\\u0061b\\\"q\\\\ \\/ \\b\\f\\n\\r\\t \\ud83d\\ude00 \\u00e9 \\ud800x\"}";
+        struct buf res = { 0 }, seen = { 0 };
+        int rc = walk(msg, "", &res, NULL, &seen);
+        tap_is_str(seen.data, "ab\"q\\ / \b\f\n\r\t \xF0\x9F\x98\x80 \xC3\xA9 \xEF\xBF\xBDx\n",
+                   "every escape decoded: \\u, surrogate pair, lone surrogate as U+FFFD, short escapes");
+        tap_ok(rc == 1, "\\u0061 is an 'a' to the transform");
+        json_error_t je;
+        json_t *j = json_loads(res.data, 0, &je);
+        tap_ok(j != NULL, "the rewritten message is valid JSON");
+        const char *s = json_string_value(json_object_get(j, "s"));
+        tap_ok(s && !strncmp(s, "Ab\"q\\ / \b\f\n\r\t \xF0\x9F\x98\x80 \xC3\xA9", 20),
+               "the re-encoded string decodes to the transformed text");
+        json_decref(j);
+        buf_free(&res);
+        buf_free(&seen);
+}
+
+static void test_encode(void)
+{
+        struct buf b = { 0 };
+        const char raw[] = "a\x01\x1f\"\\\n\x7f\xC3\xA9";
+        jsonstr_encode(raw, sizeof(raw) - 1, &b);
+        buf_append(&b, "", 1);
+        tap_is_str(b.data, "\"a\\u0001\\u001f\\\"\\\\\\n\x7f\xC3\xA9\"", "encoder escapes quotes, backslashes and controls only");
+        struct buf d = { 0 };
+        jsonstr_decode(b.data + 1, b.len - 3, &d);
+        tap_ok(d.len == sizeof(raw) - 1 && !memcmp(d.data, raw, d.len), "decode(encode(x)) == x");
+        buf_free(&b);
+        buf_free(&d);
+}
+
+static void test_scope(void)
+{
+        const char *msg = "{\"id\":\"aaa\",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"alpha\"}]},"
+                          "\"a/b\":{\"c~d\":[\"zero\",\"a1\"]},\"params\":{\"arguments\":\"na\"}}";
+        struct buf res = { 0 }, paths = { 0 };
+        int rc = walk(msg, "/result", &res, &paths, NULL);
+        tap_ok(rc == 1 && strstr(res.data, "\"id\":\"aaa\"") && strstr(res.data, "\"AlphA\"") &&
+               strstr(res.data, "\"text\",") && strstr(res.data, "\"nA\"") == NULL,
+               "scope /result: only strings under result change");
+        tap_is_str(paths.data, "/result/content/0/type\n/result/content/0/text\n", "paths carry the scope prefix");
+        buf_reset(&res);
+        buf_reset(&paths);
+        rc = walk(msg, "/a~1b/c~0d/1", &res, &paths, NULL);
+        tap_ok(rc == 1 && strstr(res.data, "[\"zero\",\"A1\"]"), "escaped pointer tokens and array indices scope the walk");
+        tap_is_str(paths.data, "/a~1b/c~0d/1\n", "a scope that is itself a string yields that string");
+        buf_reset(&res);
+        rc = walk(msg, "/params/arguments", &res, NULL, NULL);
+        tap_ok(rc == 1 && strstr(res.data, "\"arguments\":\"nA\""), "scope /params/arguments");
+        buf_reset(&res);
+        struct jsonstr_iter it;
+        struct mc_error err = { 0 };
+        rc = jsonstr_begin(&it, msg, strlen(msg), "/error", &res, &err);
+        const char *t;
+        size_t n;
+        tap_ok(rc == 1 && jsonstr_next(&it, &t, &n, &err) == 0, "an absent scope yields nothing");
+        jsonstr_end(&it);
+        rc = jsonstr_begin(&it, msg, strlen(msg), "/a~1b/c~0d/01", &res, &err);
+        tap_ok(rc == 1, "a leading-zero index is not an index");
+        jsonstr_end(&it);
+        buf_free(&res);
+        buf_free(&paths);
+}
+
+static void test_escaped_keys_in_scope(void)
+{
+        const char *msg = "{\"r\\u0065sult\":{\"v\":\"a\"},\"x\":\"a\"}";
+        struct buf res = { 0 }, paths = { 0 };
+        int rc = walk(msg, "/result", &res, &paths, NULL);
+        tap_ok(rc == 1 && !strcmp(res.data, "{\"r\\u0065sult\":{\"v\":\"A\"},\"x\":\"a\"}"),
+               "a key spelled with escapes is found by its decoded name (and kept as written)");
+        buf_free(&res);
+        buf_free(&paths);
+}
+
+static void test_empty_and_nested(void)
+{
+        const char *msg = "[[],{},\"\",[{}],{\"k\":[]},\"ab\"]";
+        struct buf res = { 0 }, paths = { 0 };
+        int rc = walk(msg, "", &res, &paths, NULL);
+        tap_ok(rc == 1 && !strcmp(res.data, "[[],{},\"\",[{}],{\"k\":[]},\"Ab\"]"), "empty containers and strings");
+        tap_is_str(paths.data, "/2\n/5\n", "array indices count every element");
+        buf_reset(&res);
+        char deep[2 * 200 + 8];
+        memset(deep, '[', 200);
+        memcpy(deep + 200, "\"a\"", 3);
+        memset(deep + 203, ']', 200);
+        deep[403] = '\0';
+        struct jsonstr_iter it;
+        struct mc_error err = { 0 };
+        const char *t;
+        size_t n;
+        rc = jsonstr_begin(&it, deep, strlen(deep), "", &res, &err);
+        rc = jsonstr_next(&it, &t, &n, &err);
+        tap_ok(rc < 0 && strstr(err.msg, "deeper"), "nesting beyond the limit is an error, not a crash");
+        jsonstr_end(&it);
+        buf_free(&res);
+        buf_free(&paths);
+}
+
+int main(void)
+{
+        test_keys_and_bytes();
+        test_unchanged();
+        test_escapes();
+        test_encode();
+        test_scope();
+        test_escaped_keys_in_scope();
+        test_empty_and_nested();
+        return tap_done();
+}

@@ -1,0 +1,388 @@
+/* Redaction (threats.md §3): recall 100 % on every positive sample of tests/corpus/secrets
+ * (alone, in a sentence, and inside a JSON-RPC result with \u escapes and escaped newlines),
+ * zero redactions on the benign corpus with every catalogue on, the allow list, custom
+ * patterns, env secrets, counts per kind, selections, and byte-exact rewriting. Samples are
+ * read from the corpus files; none is written in this file. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "inspect/guards/jsonstr.h"
+#include "inspect/guards/redact.h"
+#include "policy/policy.h"
+#include "tap.h"
+#include "util/cleanup.h"
+
+static const char *const kinds[] = {
+        "aws_access_key_id", "aws_secret_access_key", "github_token", "gitlab_token",
+        "openai_key", "anthropic_key", "slack_token", "slack_webhook", "google_api_key",
+        "gcp_service_account", "stripe_key", "npm_token", "pypi_token", "huggingface_token",
+        "azure_storage_key", "sendgrid_key", "twilio_key", "private_key", "jwt",
+        "url_credentials", "generic_secret", "email", "credit_card", "iban", "ssn", "phone",
+};
+
+struct sample {
+        char *text;             /* the line, "\n" expanded */
+        char *raw;              /* the line with "\n" kept as two characters */
+        char *secret;           /* the part that must disappear (expanded) */
+        char *raw_secret;       /* the same in raw */
+};
+
+static char *expand(const char *s, size_t n, bool newlines)
+{
+        char *o = malloc(n + 1), *p = o;
+        for (size_t i = 0; i < n; i++) {
+                if (newlines && s[i] == '\\' && i + 1 < n && s[i + 1] == 'n') {
+                        *p++ = '\n';
+                        i++;
+                } else {
+                        *p++ = s[i];
+                }
+        }
+        *p = '\0';
+        return o;
+}
+
+static bool parse_sample(const char *line, struct sample *s)
+{
+        const char *a = strstr(line, "[["), *b = a ? strstr(a, "]]") : NULL;
+        _cleanup_free_ char *plain = NULL;
+        if (a && b) {
+                if (asprintf(&plain, "%.*s%.*s%s", (int)(a - line), line, (int)(b - a - 2), a + 2, b + 2) < 0)
+                        return false;
+                s->secret = expand(a + 2, (size_t)(b - a - 2), true);
+                s->raw_secret = expand(a + 2, (size_t)(b - a - 2), false);
+        } else {
+                plain = strdup(line);
+                s->secret = expand(line, strlen(line), true);
+                s->raw_secret = strdup(line);
+        }
+        s->text = expand(plain, strlen(plain), true);
+        s->raw = strdup(plain);
+        return true;
+}
+
+static size_t read_samples(const char *kind, struct sample *out, size_t cap)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/secrets/%s.txt", CORPUS_DIR, kind);
+        _cleanup_fclose_ FILE *f = fopen(path, "r");
+        char line[8192];
+        size_t n = 0;
+        while (f && n < cap && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (line[0] == '#' || !line[0])
+                        continue;
+                if (parse_sample(line, &out[n]))
+                        n++;
+        }
+        return n;
+}
+
+static void free_sample(struct sample *s)
+{
+        free(s->text);
+        free(s->raw);
+        free(s->secret);
+        free(s->raw_secret);
+}
+
+static int kind_id(struct redactor *r, const char *kind)
+{
+        for (size_t k = 0; k < redactor_n_kinds(r); k++)
+                if (!strcmp(redactor_kind_name(r, k), kind))
+                        return (int)k;
+        return -1;
+}
+
+static struct redactor *make(const char *policy, const char *const *env)
+{
+        json_error_t je;
+        _cleanup_json_ json_t *root = json_loads(policy, 0, &je);
+        struct redactor *r = NULL;
+        struct mc_error err = { 0 };
+        if (!root || redactor_new(root, env, &r, &err) < 0)
+                printf("# redactor_new: %s %s\n", je.text, err.msg);
+        return r;
+}
+
+/* One string through redact_string: changed, secret gone, marker present, counted. */
+static bool redacts(struct redactor *r, struct redact_sel sel, const char *text, const char *secret,
+                    const char *kind, const char *how)
+{
+        struct buf out = { 0 };
+        unsigned counts[64] = { 0 };
+        int rc = redact_string(r, sel, text, strlen(text), &out, counts);
+        buf_append(&out, "", 1);
+        char marker[64];
+        snprintf(marker, sizeof(marker), "[REDACTED:%s]", kind);
+        int id = kind_id(r, kind);
+        bool ok = rc == 1 && !strstr(out.data, secret) && strstr(out.data, marker) && id >= 0 && counts[id] >= 1;
+        if (!ok)
+                printf("# %s %s: rc=%d in=%.200s out=%.300s\n", kind, how, rc, text, out.data ? out.data : "");
+        buf_free(&out);
+        return ok;
+}
+
+/* The sample inside a JSON-RPC result, twice: once in content text with the secret's
+ * first byte written as \u00XX, once nested in structuredContent. */
+static bool redacts_json(struct redactor *r, const struct sample *s, const char *kind)
+{
+        struct buf t1 = { 0 }, t2 = { 0 }, msg = { 0 }, out = { 0 };
+        const char *at = strstr(s->text, s->secret);
+        size_t pos = at ? (size_t)(at - s->text) : 0;
+        jsonstr_encode(s->text, pos, &t1);
+        t1.len--;                                       /* drop the closing quote */
+        buf_printf(&t1, "\\u%04x", (unsigned char)s->text[pos]);
+        jsonstr_encode(s->text + pos + 1, strlen(s->text + pos + 1), &t2);
+        buf_append(&t1, t2.data + 1, t2.len - 1);
+        buf_reset(&t2);
+        jsonstr_encode(s->text, strlen(s->text), &t2);
+        const char *pre = "{\"jsonrpc\":\"2.0\",\"id\":42,\"result\":{\"content\":[{\"type\":\"text\",\"text\":";
+        const char *mid = "}], \"structuredContent\" : {\"deep\":{\"list\":[1,";
+        const char *post = ",true]}},\"isError\":false}}";
+        buf_printf(&msg, "%s%.*s%s%.*s%s", pre, (int)t1.len, t1.data, mid, (int)t2.len, t2.data, post);
+        unsigned counts[64] = { 0 };
+        struct mc_error err = { 0 };
+        int rc = redact_message(r, redactor_results(r), msg.data, msg.len, "/result", &out, counts, &err);
+        buf_append(&out, "", 1);
+        json_error_t je;
+        json_t *j = rc == 1 ? json_loads(out.data, 0, &je) : NULL;
+        const char *text = json_string_value(json_pointer_get(j, "/result/content/0/text"));
+        const char *deep = json_string_value(json_pointer_get(j, "/result/structuredContent/deep/list/1"));
+        size_t ol = out.len - 1;
+        int id = kind_id(r, kind);
+        bool ok = j && text && deep && !strstr(text, s->secret) && !strstr(deep, s->secret) &&
+                  counts[id] >= 2 && !strncmp(out.data, pre, strlen(pre)) && strstr(out.data, mid) &&
+                  ol >= strlen(post) && !strcmp(out.data + ol - strlen(post), post);
+        if (!ok)
+                printf("# %s json: rc=%d %s out=%.300s\n", kind, rc, err.msg, out.data ? out.data : "");
+        json_decref(j);
+        buf_free(&t1);
+        buf_free(&t2);
+        buf_free(&msg);
+        buf_free(&out);
+        return ok;
+}
+
+static const char *full_policy =
+        "{\"mcp\":{\"redact\":{\"results\":[\"secrets\",\"pii\",\"secrets-broad\"],\"arguments\":[\"secrets\"],"
+        "\"custom\":{\"employee_id\":\"\\\\bEMP-[0-9]{6}\\\\b\",\"ticket\":\"ticket=(?<v>[A-Z]{3}[0-9]{4})\"},"
+        "\"allow\":[\"test@example.com\",\"/build-[0-9]+@ci\\\\.example\\\\.org/\"]},"
+        "\"tools\":{\"quiet\":{\"redact\":[]},\"mail\":{\"redact\":[\"pii\"]}}}}";
+
+static void test_recall(struct redactor *r)
+{
+        struct redact_sel sel = redactor_results(r);
+        for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+                struct sample s[64];
+                size_t n = read_samples(kinds[k], s, ARRAY_SIZE(s));
+                size_t alone = 0, sentence = 0, json = 0, raw = 0, raws = 0;
+                for (size_t i = 0; i < n; i++) {
+                        alone += redacts(r, sel, s[i].text, s[i].secret, kinds[k], "alone");
+                        _cleanup_free_ char *sent = NULL;
+                        if (asprintf(&sent, "Here is what the lookup returned:\n%s\nThat is all, 3 items.", s[i].text) > 0)
+                                sentence += redacts(r, sel, sent, s[i].secret, kinds[k], "in a sentence");
+                        json += redacts_json(r, &s[i], kinds[k]);
+                        if (strcmp(s[i].raw, s[i].text)) {
+                                /* newlines still escaped: a key file pasted into a JSON
+                                 * string inside a string */
+                                raws++;
+                                raw += redacts(r, sel, s[i].raw, s[i].raw_secret, kinds[k], "escaped newlines");
+                        }
+                        free_sample(&s[i]);
+                }
+                tap_ok(n >= 10, "%s: %zu positive samples in the corpus", kinds[k], n);
+                tap_ok(n && alone == n && sentence == n && json == n && raw == raws,
+                       "%s: recall 100%% (alone %zu, in a sentence %zu, in JSON with \\u escapes %zu, escaped newlines %zu/%zu of %zu)",
+                       kinds[k], alone, sentence, json, raw, raws, n);
+        }
+}
+
+static void test_benign(struct redactor *r)
+{
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/benign", CORPUS_DIR);
+        DIR *d = opendir(dir);
+        size_t total = 0, files = 0;
+        unsigned changed = 0;
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char path[8192];
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                _cleanup_fclose_ FILE *f = fopen(path, "r");
+                struct buf text = { 0 }, out = { 0 };
+                char chunk[65536];
+                size_t got;
+                while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                        buf_append(&text, chunk, got);
+                unsigned counts[64] = { 0 };
+                if (redact_string(r, redactor_results(r), text.data, text.len, &out, counts) != 0) {
+                        changed++;
+                        for (size_t k = 0; k < redactor_n_kinds(r); k++)
+                                if (counts[k])
+                                        printf("# %s: %u %s\n", e->d_name, counts[k], redactor_kind_name(r, k));
+                }
+                total += text.len;
+                files++;
+                buf_free(&text);
+                buf_free(&out);
+        }
+        if (d)
+                closedir(d);
+        tap_ok(total >= 1024 * 1024, "benign corpus: %zu bytes in %zu files (at least 1 MiB)", total, files);
+        tap_ok(changed == 0, "benign corpus: zero redactions with secrets, pii and secrets-broad on");
+}
+
+static char *first_sample(const char *kind)
+{
+        struct sample s[64];
+        size_t n = read_samples(kind, s, ARRAY_SIZE(s));
+        char *v = n ? strdup(s[0].secret) : strdup("");
+        for (size_t i = 0; i < n; i++)
+                free_sample(&s[i]);
+        return v;
+}
+
+static void test_allow_custom(struct redactor *r)
+{
+        struct redact_sel sel = redactor_results(r);
+        struct buf out = { 0 };
+        const char *t = "mail test@example.com and build-42@ci.example.org, not other@example.com";
+        unsigned counts[64] = { 0 };
+        int rc = redact_string(r, sel, t, strlen(t), &out, counts);
+        buf_append(&out, "", 1);
+        tap_is_str(out.data, "mail test@example.com and build-42@ci.example.org, not [REDACTED:email]",
+                   "allow literal and allow pattern are never redacted; the rest is");
+        tap_ok(rc == 1 && counts[kind_id(r, "email")] == 1, "only the one email counted");
+        buf_reset(&out);
+        memset(counts, 0, sizeof(counts));
+        t = "EMP-123456 filed ticket=ABC1234; EMP-12345 is too short";
+        redact_string(r, sel, t, strlen(t), &out, counts);
+        buf_append(&out, "", 1);
+        tap_is_str(out.data, "[REDACTED:employee_id] filed ticket=[REDACTED:ticket]; EMP-12345 is too short",
+                   "custom patterns redact under their own name; a group named v limits the span");
+        tap_ok(counts[kind_id(r, "employee_id")] == 1 && counts[kind_id(r, "ticket")] == 1, "custom kinds counted");
+        json_t *obj = json_object();
+        redactor_counts_json(r, counts, obj);
+        redactor_counts_json(r, counts, obj);
+        tap_ok(json_integer_value(json_object_get(obj, "employee_id")) == 2 && json_object_size(obj) == 2,
+               "counts accumulate into the audit object by kind name");
+        json_decref(obj);
+        buf_free(&out);
+}
+
+static void test_env(void)
+{
+        struct sample s[16];
+        size_t n = read_samples("env_secret", s, ARRAY_SIZE(s));
+        const char *env[18] = { 0 };
+        for (size_t i = 0; i < n; i++)
+                env[i] = s[i].secret;
+        env[n] = "short1";
+        struct redactor *r = make("{\"mcp\":{\"redact\":{\"results\":[],\"arguments\":[]}}}", env);
+        size_t hit = 0;
+        for (size_t i = 0; r && i < n; i++) {
+                _cleanup_free_ char *t = NULL;
+                if (asprintf(&t, "value=%s; again: %s.", s[i].secret, s[i].secret) < 0)
+                        continue;
+                struct buf out = { 0 };
+                unsigned counts[64] = { 0 };
+                redact_string(r, redactor_results(r), t, strlen(t), &out, counts);
+                buf_append(&out, "", 1);
+                hit += !strcmp(out.data, "value=[REDACTED:env_secret]; again: [REDACTED:env_secret].") &&
+                       counts[kind_id(r, "env_secret")] == 2;
+                buf_free(&out);
+        }
+        tap_ok(n >= 10 && hit == n, "env.from_file secrets: every occurrence, even with results catalogues off (%zu/%zu)", hit, n);
+        struct buf out = { 0 };
+        tap_ok(r && redact_string(r, redactor_results(r), "id short1 ok", 12, &out, NULL) == 0,
+               "an env secret under 8 bytes is not redacted (warned instead)");
+        tap_ok(r && redact_string(r, redactor_arguments(r), s[0].secret, strlen(s[0].secret), &out, NULL) == 0,
+               "env secrets are not applied to arguments");
+        buf_free(&out);
+        for (size_t i = 0; i < n; i++)
+                free_sample(&s[i]);
+        redactor_free(r);
+}
+
+static void test_selections(struct redactor *r)
+{
+        _cleanup_free_ char *email = first_sample("email");
+        _cleanup_free_ char *gh = first_sample("github_token");
+        _cleanup_free_ char *t = NULL;
+        if (asprintf(&t, "{\"a\":\"%s\",\"b\":\"%s\"}", email, gh) < 0)
+                return;
+        struct buf out = { 0 };
+        struct mc_error err = { 0 };
+        unsigned counts[64] = { 0 };
+        int rc = redact_message(r, redactor_arguments(r), t, strlen(t), "", &out, counts, &err);
+        tap_ok(rc == 1 && counts[kind_id(r, "github_token")] == 1 && counts[kind_id(r, "email")] == 0,
+               "arguments: the arguments list (secrets) applies, pii does not");
+        json_t *rules = json_pack("{s:[],s:[s]}", "quiet", "mail", "pii");
+        struct redact_sel sel;
+        rc = redactor_sel_list(r, json_object_get(rules, "quiet"), &sel, &err);
+        buf_reset(&out);
+        tap_ok(rc == 0 && redact_message(r, sel, t, strlen(t), "", &out, NULL, &err) == 0,
+               "a tool rule's redact [] turns result redaction off for it");
+        memset(counts, 0, sizeof(counts));
+        rc = redactor_sel_list(r, json_object_get(rules, "mail"), &sel, &err);
+        buf_reset(&out);
+        tap_ok(rc == 0 && redact_message(r, sel, t, strlen(t), "", &out, counts, &err) == 1 &&
+               counts[kind_id(r, "email")] == 1 && counts[kind_id(r, "github_token")] == 0,
+               "a tool rule's list replaces the results list");
+        json_t *bad = json_pack("[s]", "passwords");
+        tap_ok(redactor_sel_list(r, bad, &sel, &err) == -EINVAL, "an unknown catalogue name is refused");
+        json_decref(bad);
+        json_decref(rules);
+        buf_reset(&out);
+        const char *clean = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"all fine: 42 files\"}]}}";
+        tap_ok(redact_message(r, redactor_results(r), clean, strlen(clean), "/result", &out, NULL, &err) == 0 && out.len == 0,
+               "a clean message is reported unchanged and nothing is built");
+        _cleanup_free_ char *keyed = NULL;
+        if (asprintf(&keyed, "{\"result\":{\"%s\":1}}", gh) > 0)
+                tap_ok(redact_message(r, redactor_results(r), keyed, strlen(keyed), "/result", &out, NULL, &err) == 0,
+                       "object keys are never rewritten");
+        buf_free(&out);
+}
+
+static void test_not_compiled(void)
+{
+        struct redactor *r = make("{\"mcp\":{\"redact\":{\"results\":[\"secrets\"],\"arguments\":[]}}}", NULL);
+        json_t *l = json_pack("[s]", "pii");
+        struct redact_sel sel;
+        struct mc_error err = { 0 };
+        tap_ok(r && redactor_sel_list(r, l, &sel, &err) == -EINVAL,
+               "a catalogue the policy never named was not compiled and cannot be selected");
+        _cleanup_free_ char *email = first_sample("email");
+        struct buf out = { 0 };
+        tap_ok(r && redact_string(r, redactor_results(r), email, strlen(email), &out, NULL) == 0,
+               "the default results list (secrets) leaves emails alone");
+        buf_free(&out);
+        json_decref(l);
+        redactor_free(r);
+        json_t *broken = json_pack("{s:{s:{s:[s]}}}", "mcp", "redact", "results", "secretz");
+        r = NULL;
+        tap_ok(redactor_new(broken, NULL, &r, &err) == -EINVAL && strstr(err.msg, "/mcp/redact/results/0"),
+               "an unknown catalogue is an error naming its pointer");
+        json_decref(broken);
+}
+
+int main(void)
+{
+        struct redactor *r = make(full_policy, NULL);
+        tap_ok(r != NULL, "redactor compiled from a policy with every catalogue, custom patterns and allow entries");
+        if (!r)
+                return tap_done();
+        test_recall(r);
+        test_benign(r);
+        test_allow_custom(r);
+        test_selections(r);
+        redactor_free(r);
+        test_env();
+        test_not_compiled();
+        return tap_done();
+}
