@@ -73,10 +73,13 @@ int command_resolve(const char *argv0, char *const *envp, char **path, struct mc
                 int len = n ? snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, p, argv0)
                             : snprintf(cand, sizeof(cand), "%s", argv0);
                 int why = ENOENT;
+                struct stat st;
                 if (len > 0 && (size_t)len < sizeof(cand)) {
                         if (is_executable_file(cand, &why))
                                 return absolute(cand, path, err);
-                        if (why == EACCES)
+                        /* Only a file that is there but not runnable is 126; a PATH entry
+                         * this user cannot search is simply not where the command is. */
+                        if (why == EACCES && stat(cand, &st) == 0)
                                 seen = EACCES;
                 }
                 if (!p[n])

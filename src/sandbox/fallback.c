@@ -31,7 +31,9 @@ static int grant_minus(struct landlock_plan *plan, const char *dir, enum landloc
 {
         bool below = false;
         for (size_t i = 0; i < holes->n; i++) {
-                if (path_under(dir, holes->v[i]))
+                /* A listed path deeper than a hole is applied after it (policy.md's order):
+                 * only a hole at or below dir cuts it. */
+                if (!strcmp(dir, holes->v[i]))
                         return 0;
                 if (path_under(holes->v[i], dir))
                         below = true;

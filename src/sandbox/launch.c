@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,12 +51,16 @@ struct outcome {
         bool exec_failed;       /* the error is the server's execve() errno */
 };
 
-static int verdict(const struct sync_msg *m, struct outcome *o, struct mc_error *err)
+static int verdict(const struct sync_msg *m, bool confined, struct outcome *o, struct mc_error *err)
 {
         switch (m->kind) {
         case SYNC_EXEC_FAILED:
                 o->exec_failed = true;
-                mc_error_errno(err, m->err ? m->err : EIO, "cannot run %s", m->text);
+                if (confined && m->err == ENOENT)
+                        mc_error_set(err, ENOENT, "cannot run %s: not in the sandbox's filesystem view "
+                                     "(add its directory with --ro or filesystem.read_only)", m->text);
+                else
+                        mc_error_errno(err, m->err ? m->err : EIO, "cannot run %s", m->text);
                 return -err->code;
         case SYNC_NS_UNUSABLE:
                 o->why = strdup(m->text);
@@ -73,11 +78,12 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 int r = identity_write_maps(pid, &s->id, err);
                 if (r < 0) {
                         reap(pid);
-                        if (r == -EPERM && s->fallback_allowed) {
+                        if (s->fallback_allowed) {
                                 o->why = strdup(err->msg);
                                 return o->why ? FALL_BACK : mc_error_set(err, ECANCELED, "out of memory");
                         }
-                        return mc_error_set(err, ECANCELED, "%s", err->msg);
+                        err->code = ECANCELED;
+                        return -ECANCELED;
                 }
         }
         /* The cgroup (limits.memory, pids, cpu) is placed here, before the release. */
@@ -92,7 +98,7 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 return mc_error_set(err, ECANCELED, "the sandbox child died before its setup began");
         if (r < 0)
                 return mc_error_errno(err, -r, "waiting for the sandbox child");
-        return verdict(&m, o, err);
+        return verdict(&m, s->mode != ISOLATION_NONE, o, err);
 }
 
 static int attempt(const struct sandbox_setup *s, struct child *out, struct outcome *o,
@@ -112,8 +118,16 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 return mc_error_errno(err, errno, "creating the sandbox setup socket");
         _cleanup_close_ int sync_p = sp[0], sync_c = sp[1];
 
+        /* A child inherits mcpcage's dumpable flag, and the /proc files of a non-dumpable
+         * process (mcpcage started by a process that dropped root without exec) are
+         * root's: its uid_map could not be written. Dumpable for the clone only. */
+        int dumpable = prctl(PR_GET_DUMPABLE);
+        if (dumpable == 0)
+                prctl(PR_SET_DUMPABLE, 1);
         int pidfd = -1;
         pid_t pid = sandbox_clone(s->clone_flags, &pidfd);
+        if (pid != 0 && dumpable == 0)
+                prctl(PR_SET_DUMPABLE, 0);
         if (pid < 0) {
                 int e = errno;
                 if ((s->clone_flags & CLONE_NEWUSER) && userns_refused(e) && s->fallback_allowed) {

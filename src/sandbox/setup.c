@@ -112,16 +112,16 @@ static int prepare_landlock(struct sandbox_setup *s, const struct launch_config 
 /* A link the server could have planted in an earlier run must not steer a mount: a listed
  * path that goes through a symlink inside a read-write path is refused (threats.md §1 "a
  * symlink planted in a rw dir"). */
-static int check_planted_links(const struct mount_plan *m, const char *file, struct mc_error *err)
+static int check_planted_links(const struct mount_plan *m, struct mc_error *err)
 {
         for (size_t i = 0; i < m->n; i++) {
                 if (m->ops[i].kind != MOUNT_SYMLINK)
                         continue;
                 for (size_t j = 0; j < m->n; j++)
                         if (m->ops[j].kind == MOUNT_BIND_RW && path_under(m->ops[i].target, m->ops[j].target))
-                                return mc_error_set(err, ELOOP, "%s: %s: %s is a symlink inside the "
+                                return mc_error_set(err, ELOOP, "%s: %s is a symlink inside the "
                                                     "read-write path %s; refusing to follow it (a server "
-                                                    "could have planted it)", file, m->ops[i].origin,
+                                                    "could have planted it)", m->ops[i].origin,
                                                     m->ops[i].target, m->ops[j].target);
         }
         return 0;
@@ -136,7 +136,7 @@ static int prepare_namespaces(struct sandbox_setup *s, const struct launch_confi
         int r = mount_plan_build(p, &s->id, (char *const *)home, &s->mounts, err);
         if (r < 0)
                 return r;
-        r = check_planted_links(&s->mounts, p->path ? p->path : "policy", err);
+        r = check_planted_links(&s->mounts, err);
         if (r < 0)
                 return r;
         const char *net = json_string_value(json_pointer_get(p->root, "/network/mode"));
