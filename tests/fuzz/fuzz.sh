@@ -28,7 +28,7 @@ seconds=${FUZZ_SECONDS:-60}
 target_flags() {
         case $1 in
         framer) echo "-max_len=20000" ;;
-        jsonrpc|inspector) echo "-dict=$src/dicts/jsonrpc.dict" ;;
+        jsonrpc|inspector|redact) echo "-dict=$src/dicts/jsonrpc.dict" ;;
         policy) echo "-dict=$src/dicts/policy.dict -max_len=8192" ;;
         paths) echo "-dict=$src/dicts/paths.dict" ;;
         urls) echo "-dict=$src/dicts/urls.dict" ;;

@@ -10,7 +10,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-$top/build-fuzz}
-targets=${*:-framer jsonrpc inspector policy paths urls commands}
+targets=${*:-framer jsonrpc inspector policy paths urls commands redact}
 
 if [ ! -f "$build/build.ninja" ]; then
         CC=clang meson setup "$build" "$top" -Dfuzzing=true
