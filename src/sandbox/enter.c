@@ -116,8 +116,8 @@ static _Noreturn void become_init(const struct sandbox_setup *s)
         if (fallback && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 die_errno(errno, "PR_SET_CHILD_SUBREAPER");
         init_block_signals(fallback);
-        pid_t server = spawn_server(s);
         prctl(PR_SET_NAME, "mcpcage-init");
+        pid_t server = spawn_server(s);
         /* init keeps nothing of the server's: its pipes close when the server's do, the
          * exec status reaches mcpcage from the server alone. */
         close(STDIN_FILENO);
