@@ -160,6 +160,9 @@ static const char *forbidden_char(const char *line, size_t len, bool shell)
                         return "a backtick command substitution";
                 if (c == '$' && i + 1 < len && line[i + 1] == '(')
                         return "a \"$(\" command substitution";
+                /* <(cmd) and >(cmd) run cmd wherever they sit, like $(cmd) (bash, zsh) */
+                if ((c == '<' || c == '>') && i + 1 < len && line[i + 1] == '(')
+                        return "a process substitution";
                 if (!shell && strchr(";|&<>", c))
                         return "a shell metacharacter (set \"shell\": true to allow pipelines)";
         }
@@ -306,6 +309,10 @@ static int command_text(json_t *v, struct buf *out)
                 return -EINVAL;
         json_array_foreach(v, i, e) {
                 if (!json_is_string(e))
+                        return -EINVAL;
+                /* exec runs argv[0] as given: "git ./planted" is one program name, not git
+                 * with an argument, so it could never be checked as a first token */
+                if (i == 0 && strpbrk(json_string_value(e), " \t"))
                         return -EINVAL;
                 if ((i && buf_append(out, " ", 1) < 0) ||
                     buf_append(out, json_string_value(e), json_string_length(e)) < 0)
