@@ -385,6 +385,13 @@ static bool push_key(struct scanner *s, const struct jv *k)
                 e->dec = d;
                 e->owned = true;
                 s->nowned++;
+                s->nkeys++;
+                /* "method\u0000" is "method" to every C-string reader and a different key
+                 * to jansson: a parser differential, so the message is malformed */
+                if (memchr(d, '\0', k->declen))
+                        return fail(s, JSONRPC_INVALID_REQUEST, "U+0000 in an object key at byte %zu",
+                                    k->off);
+                return true;
         }
         s->nkeys++;
         return true;
