@@ -37,6 +37,8 @@ struct config {
         size_t n_rtt;
         double *mbps;           /* 10^6 bytes/s per big result */
         size_t n_mbps;
+        uint64_t cpu_trips_ns;  /* CPU time of our child (the relay, or the server when direct) */
+        uint64_t cpu_big_ns;    /* over the recorded round trips / big results */
 };
 
 struct settings {
@@ -165,6 +167,7 @@ static void config_stop(struct config *c)
 static void run_trips(struct config *c, size_t n, bool record)
 {
         static const char params[] = "{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}";
+        uint64_t cpu0 = proc_cpu_ns(c->c.pid);
         alarm_arm(60);
         for (size_t i = 0; i < n && c->alive; i++) {
                 const char *resp;
@@ -176,6 +179,8 @@ static void run_trips(struct config *c, size_t n, bool record)
                         c->rtt[c->n_rtt++] = ns;
         }
         alarm_arm(0);
+        if (record && c->alive)
+                c->cpu_trips_ns += proc_cpu_ns(c->c.pid) - cpu0;
 }
 
 static void run_big(struct config *c, size_t bytes, bool record)
@@ -185,9 +190,12 @@ static void run_big(struct config *c, size_t bytes, bool record)
         ssize_t len;
         uint64_t ns;
         snprintf(params, sizeof(params), "{\"name\":\"big\",\"arguments\":{\"bytes\":%zu}}", bytes);
+        uint64_t cpu0 = proc_cpu_ns(c->c.pid);
         alarm_arm(60);
-        if (c->alive && request(c, "tools/call", params, &resp, &len, &ns) == 0 && record)
+        if (c->alive && request(c, "tools/call", params, &resp, &len, &ns) == 0 && record) {
                 c->mbps[c->n_mbps++] = (double)len * 1e3 / (double)ns;
+                c->cpu_big_ns += proc_cpu_ns(c->c.pid) - cpu0;
+        }
         alarm_arm(0);
 }
 
@@ -212,6 +220,7 @@ static void measure(const struct settings *s)
 struct summary {
         bool ok;
         double p50, p99, mbps;
+        double cpu_us_trip, cpu_ms_big;
 };
 
 static struct summary summarise(struct config *c)
@@ -220,6 +229,8 @@ static struct summary summarise(struct config *c)
         m.p50 = (double)percentile_u64(c->rtt, c->n_rtt, 0.50) / 1e3;
         m.p99 = (double)percentile_u64(c->rtt, c->n_rtt, 0.99) / 1e3;
         m.mbps = median_double(c->mbps, c->n_mbps);
+        m.cpu_us_trip = c->n_rtt ? (double)c->cpu_trips_ns / 1e3 / (double)c->n_rtt : 0;
+        m.cpu_ms_big = c->n_mbps ? (double)c->cpu_big_ns / 1e6 / (double)c->n_mbps : 0;
         return m;
 }
 
@@ -227,8 +238,9 @@ static void print_ratio(const char *label, struct summary m, const char *ref_lab
                         struct summary ref, bool targets)
 {
         double added = m.p50 - ref.p50, ratio = m.mbps / ref.mbps;
-        printf("  %-34s vs %-14s %+8.1f us/round trip (x%.2f), throughput x%.2f", label,
-               ref_label, added, m.p50 / ref.p50, ratio);
+        printf("  %-36s vs %-13s %+6.1f us/trip (x%.2f), throughput x%.2f, CPU %+6.1f us/trip %+6.2f ms/big",
+               label, ref_label, added, m.p50 / ref.p50, ratio, m.cpu_us_trip - ref.cpu_us_trip,
+               m.cpu_ms_big - ref.cpu_ms_big);
         if (targets)
                 printf("   [targets: <= +%.0f us %s, >= x%.2f %s]", TARGET_ADDED_US,
                        added <= TARGET_ADDED_US ? "met" : "MISSED", TARGET_THROUGHPUT,
@@ -241,22 +253,25 @@ static void report(const char *phase, const struct settings *s)
         struct summary sum[MAX_CONFIGS];
         printf("\n== %s: %zu small round trips (after %zu warm-up), %zu x %zu-byte results ==\n",
                phase, s->trips, s->warmup, s->big, s->big_bytes);
-        printf("  %-34s %12s %12s %14s\n", "configuration", "p50 us", "p99 us", "big p50 MB/s");
+        printf("  %-36s %8s %9s %13s %14s %13s\n", "configuration", "p50 us", "p99 us", "big p50 MB/s",
+               "CPU us/trip", "CPU ms/big");
         for (size_t i = 0; i < n_configs; i++) {
                 sum[i] = summarise(&configs[i]);
                 if (!sum[i].ok) {
-                        printf("  %-34s   not measured: %s\n", configs[i].label,
+                        printf("  %-36s   not measured: %s\n", configs[i].label,
                                configs[i].why[0] ? configs[i].why : "no samples");
                         continue;
                 }
-                printf("  %-34s %12.1f %12.1f %14.0f%s%s\n", configs[i].label, sum[i].p50, sum[i].p99,
-                       sum[i].mbps, configs[i].why[0] ? "   (stopped early: " : "", configs[i].why[0] ? "see below)" : "");
+                printf("  %-36s %8.1f %9.1f %13.0f %14.1f %13.2f%s%s\n", configs[i].label, sum[i].p50,
+                       sum[i].p99, sum[i].mbps, sum[i].cpu_us_trip, sum[i].cpu_ms_big, configs[i].why[0] ? "   (stopped early: " : "", configs[i].why[0] ? "see below)" : "");
                 if (configs[i].why[0])
                         printf("      %s\n", configs[i].why);
         }
         if (!sum[0].ok || !sum[1].ok)
                 return;
-        printf("  ratios (p50 latency; median throughput):\n");
+        printf("  CPU = CPU time of the process the client talks to (the server itself when direct,\n"
+               "  else the relay without the server), per recorded round trip / big result.\n");
+        printf("  ratios (p50 latency; median throughput; CPU difference):\n");
         print_ratio(configs[1].label, sum[1], "direct", sum[0], false);
         for (size_t i = 2; i < n_configs; i++) {
                 if (!sum[i].ok)
@@ -331,6 +346,7 @@ static void run_phase(const char *name, const struct settings *s)
                 c->rtt = calloc(s->trips, sizeof(*c->rtt));
                 c->mbps = calloc(s->big, sizeof(*c->mbps));
                 c->n_rtt = c->n_mbps = 0;
+                c->cpu_trips_ns = c->cpu_big_ns = 0;
                 if (!c->rtt || !c->mbps) {
                         fprintf(stderr, "bench: out of memory\n");
                         exit(1);

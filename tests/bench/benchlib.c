@@ -307,3 +307,17 @@ void print_load(const char *when)
         buf[strcspn(buf, "\n")] = '\0';
         printf("load average %s: %s\n", when, buf[0] ? buf : "unknown");
 }
+
+uint64_t proc_cpu_ns(pid_t pid)
+{
+        char path[64];
+        unsigned long long ns = 0;
+        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "%llu", &ns) != 1)
+                ns = 0;
+        fclose(f);
+        return ns;
+}

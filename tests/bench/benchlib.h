@@ -64,6 +64,10 @@ extern volatile int alarm_fired;
 /* Reads "VmRSS" / "VmHWM" (kB) of pid from /proc; -1 when unreadable. */
 long proc_status_kb(pid_t pid, const char *key);
 
+/* CPU time pid has run so far (ns, /proc/PID/schedstat), 0 when unreadable. Unlike wall
+ * time it hardly depends on what else the machine runs, so it shows the relay's own cost. */
+uint64_t proc_cpu_ns(pid_t pid);
+
 /* Prints /proc/loadavg: other work on the machine is the first suspect for noisy figures. */
 void print_load(const char *when);
 
