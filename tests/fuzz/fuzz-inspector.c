@@ -191,6 +191,35 @@ static void model_forward(bool from_host, const struct jsonrpc_msg *m)
         }
 }
 
+static bool blank(const char *line, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+                        return false;
+        return true;
+}
+
+/* Lines mcpcage queues to the peer in place of (or besides) the original: a rewritten
+ * request or response, a cancellation. They obey the same id rules as forwarded lines.
+ * Returns how many requests it held. */
+static size_t model_to_peer(bool from_host, const struct buf *b)
+{
+        size_t i = 0, requests = 0;
+        while (b && i < b->len) {
+                const char *nl = memchr(b->data + i, '\n', b->len - i);
+                size_t len = (size_t)(nl - (b->data + i));
+                struct jsonrpc_msg m;
+                struct jsonrpc_fault f;
+                if (jsonrpc_parse(b->data + i, len, &m, &f) == 0) { /* check_lines vouched for it */
+                        model_forward(from_host, &m);
+                        requests += m.kind == MSG_REQUEST;
+                        jsonrpc_msg_clear(&m);
+                }
+                i += len + 1;
+        }
+        return requests;
+}
+
 static void check_verdict(bool from_host, const char *line, size_t len, const struct verdict *v)
 {
         size_t answers = 0;
@@ -204,9 +233,11 @@ static void check_verdict(bool from_host, const char *line, size_t len, const st
                 FUZZ_CHECK(r == 0, "forwarded a line the reader refuses (%s)", f.reason);
                 model_forward(from_host, &m);
         }
+        size_t rewritten = model_to_peer(from_host, v->to_peer);
         if (from_host && r == 0 && m.kind == MSG_REQUEST)
-                FUZZ_CHECK(v->forward || answers, "a request from the host was neither forwarded nor answered");
-        if (from_host && r < 0 && len && strspn(line, " \t\r") < len)
+                FUZZ_CHECK(v->forward || rewritten || answers,
+                           "a request from the host was neither forwarded nor answered");
+        if (from_host && r < 0 && !blank(line, len))
                 FUZZ_CHECK(answers, "a malformed line from the host was not answered (%s)", f.reason);
         if (r == 0)
                 jsonrpc_msg_clear(&m);
@@ -232,6 +263,7 @@ static void run_line(struct inspector *ins, uint8_t op, const char *line, size_t
                 FUZZ_CHECK(!v.forward, "a tick forwarded a line");
                 check_lines(v.to_sender, &open_host, NULL);   /* timed-out host requests */
                 check_lines(v.to_peer, NULL, NULL);
+                model_to_peer(true, v.to_peer);               /* their cancellations */
                 return;
         default: {
                 bool from_host = op == 'H' || (op != 'S' && !(op & 1));

@@ -55,6 +55,8 @@ for spec in "$@"; do
         rc=$?
         took=$(( $(date +%s) - start ))
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+        # -fork mode prints no final stats: take the last "#<runs>" status line
+        [ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9][0-9]*\)[: ].*/\1/p' "$log" | tail -n 1)
         cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
         if [ $rc -eq 0 ]; then
                 echo "ok $n - fuzz-$name: ${took}s, ${runs:-?} runs, ${cov:-cov: ?}"
