@@ -11,9 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -24,14 +22,11 @@
 
 #include "relay/fds.h"
 #include "relay/framer.h"
+#include "relay/passthrough.h"
 #include "relay/queue.h"
 #include "relay/cleanup-compat.h"
 #include "util/log.h"
 
-/* The server's stderr is passed through with at most this much held back. */
-#define STDERR_BUFFER (512 * 1024)
-#define STDERR_CHUNK (64 * 1024)
-#define STDERR_STALL_MS 1000
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
            T_SIGNAL, T_TIMER, T_PIDFD, T_COUNT };
@@ -51,9 +46,7 @@ struct loop {
         struct watch w[T_COUNT];
         struct framer host_fr, child_fr;
         struct queue to_child, to_host;
-        struct buf errq;
-        uint64_t err_stall_deadline;
-        bool err_dropping;
+        struct passthrough err;         /* the server's stderr on its way to ours */
         uint64_t now;
         enum stage stage;
         uint64_t stage_deadline, flush_deadline, armed_deadline;
@@ -293,72 +286,21 @@ static int pump_input(struct loop *l, bool from_host)
         return 0;
 }
 
-/* ---- the server's stderr, passed through raw ---- */
+/* ---- the server's stderr ---- */
 
-/* A slow reader of our stderr holds the server back, as it would without mcpcage; one that
- * has not taken a byte for STDERR_STALL_MS is not reading at all, and from then on the
- * server's stderr is dropped (and counted) rather than stalling the protocol. */
-static bool stderr_dropping(const struct loop *l)
+static void stderr_write(struct loop *l)
 {
-        return l->err_dropping || !is_open(l, T_ERR_OUT);
-}
-
-static void errq_write(struct loop *l)
-{
-        while (l->errq.len > 0 && is_open(l, T_ERR_OUT)) {
-                ssize_t w = write(l->w[T_ERR_OUT].fd, l->errq.data, l->errq.len);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0 && errno == EAGAIN)
-                        return;
-                if (w <= 0) {
-                        l->res->stderr_dropped += l->errq.len;
-                        buf_reset(&l->errq);
-                        watch_close(l, T_ERR_OUT);
-                        return;
-                }
-                buf_consume(&l->errq, (size_t)w);
-                l->err_stall_deadline = 0;
-                l->err_dropping = false;
-        }
+        if (is_open(l, T_ERR_OUT) && passthrough_write(&l->err, l->w[T_ERR_OUT].fd) < 0)
+                watch_close(l, T_ERR_OUT);
 }
 
 static int pump_stderr(struct loop *l)
 {
-        static char sink[STDERR_CHUNK];
-        bool drop = l->errq.len >= STDERR_BUFFER;
-        if (drop && !stderr_dropping(l))
-                return 0;
-        char *dst = sink;
-        size_t room = sizeof(sink);
-        if (!drop) {
-                room = STDERR_BUFFER - l->errq.len;
-                int r = buf_reserve(&l->errq, room);
-                if (r < 0)
-                        return r;
-                dst = l->errq.data + l->errq.len;
-        }
-        ssize_t n = read(l->w[T_CHILD_ERR].fd, dst, room);
-        if (n < 0 && errno == EINTR)
-                return 0;
-        if (n < 0 && errno == EAGAIN) {
-                if (l->res->reaped)
-                        watch_close(l, T_CHILD_ERR);
-                return 0;
-        }
-        if (n <= 0) {
+        int r = passthrough_read(&l->err, l->w[T_CHILD_ERR].fd, l->w[T_ERR_OUT].fd,
+                                 l->res->reaped, l->now);
+        if (r > 0)
                 watch_close(l, T_CHILD_ERR);
-                return 0;
-        }
-        if (drop || !is_open(l, T_ERR_OUT)) {
-                l->res->stderr_dropped += (uint64_t)n;
-                return 0;
-        }
-        l->errq.len += (size_t)n;
-        errq_write(l);
-        if (l->errq.len >= STDERR_BUFFER && !l->err_stall_deadline)
-                l->err_stall_deadline = ms_from_now(l, STDERR_STALL_MS);
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 /* ---- the server process ---- */
@@ -476,10 +418,7 @@ static int on_timer(struct loop *l)
         l->armed_deadline = 0;
         if (l->stage_deadline && l->now >= l->stage_deadline)
                 advance_stage(l);
-        if (l->err_stall_deadline && l->now >= l->err_stall_deadline) {
-                l->err_stall_deadline = 0;
-                l->err_dropping = true;
-        }
+        passthrough_tick(&l->err, l->now);
         uint64_t d = inspector_next_deadline(l->cfg->ins);
         if (d && d <= l->now && !l->res->reaped) {
                 /* A timed-out host request: the error goes back to the host (its sender),
@@ -567,10 +506,10 @@ static bool update_interest(struct loop *l)
         uint32_t want[T_COUNT] = {
                 [T_HOST_IN] = input_want(l, true),
                 [T_CHILD_OUT] = input_want(l, false),
-                [T_CHILD_ERR] = l->errq.len < STDERR_BUFFER || stderr_dropping(l) ? EPOLLIN : 0,
+                [T_CHILD_ERR] = passthrough_wants_input(&l->err, is_open(l, T_ERR_OUT)) ? EPOLLIN : 0,
                 [T_HOST_OUT] = queue_len(&l->to_host) ? EPOLLOUT : 0,
                 [T_CHILD_IN] = queue_len(&l->to_child) ? EPOLLOUT : 0,
-                [T_ERR_OUT] = l->errq.len ? EPOLLOUT : 0,
+                [T_ERR_OUT] = passthrough_wants_output(&l->err) ? EPOLLOUT : 0,
                 [T_SIGNAL] = EPOLLIN,
                 [T_TIMER] = EPOLLIN,
                 [T_PIDFD] = EPOLLIN,
@@ -592,8 +531,9 @@ static int arm_timer(struct loop *l)
                 d = c;
         if (l->flush_deadline && (!d || l->flush_deadline < d))
                 d = l->flush_deadline;
-        if (l->err_stall_deadline && (!d || l->err_stall_deadline < d))
-                d = l->err_stall_deadline;
+        uint64_t s = passthrough_deadline(&l->err);
+        if (s && (!d || s < d))
+                d = s;
         if (d == l->armed_deadline)
                 return 0;
         struct itimerspec its = { 0 };
@@ -621,7 +561,7 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         case T_CHILD_IN:
                 flush_queue(l, t);
                 return 0;
-        case T_ERR_OUT: errq_write(l); return 0;
+        case T_ERR_OUT: stderr_write(l); return 0;
         case T_SIGNAL: on_signal(l); return 0;
         case T_TIMER: return on_timer(l);
         case T_PIDFD: try_reap(l); return 0;
@@ -728,17 +668,8 @@ static int loop_setup(struct loop *l, struct mc_error *err)
 
 static void loop_teardown(struct loop *l)
 {
-        /* Last chance for the server's stderr, without waiting. */
-        errq_write(l);
-        l->res->stderr_dropped += l->errq.len;
-        if (l->res->stderr_dropped && is_open(l, T_ERR_OUT)) {
-                /* Through the non-blocking fd: our stderr may be exactly what is stuck. */
-                char line[160];
-                int n = snprintf(line, sizeof(line), "mcpcage: dropped %" PRIu64 " bytes of the "
-                                 "server's stderr: our stderr was not being read\n",
-                                 l->res->stderr_dropped);
-                (void)!write(l->w[T_ERR_OUT].fd, line, (size_t)n);
-        }
+        passthrough_finish(&l->err, l->w[T_ERR_OUT].fd);
+        l->res->stderr_dropped = l->err.dropped;
         for (int t = 0; t < T_COUNT; t++)
                 watch_close(l, (enum tag)t);
         fd_restore(&l->in_flags);
@@ -748,7 +679,6 @@ static void loop_teardown(struct loop *l)
         queue_free(&l->to_host);
         framer_free(&l->host_fr);
         framer_free(&l->child_fr);
-        buf_free(&l->errq);
         if (l->epfd >= 0)
                 close(l->epfd);
 }
