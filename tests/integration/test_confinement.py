@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Confinement (threats.md §1): tests/servers/hostile tries each escape through a real
+mcpcage session and reports the errno it got; each attempt is made again by the same server
+started directly, where it must succeed whenever the host allows it, so every test can fail.
+The rows answered by seccomp (unshare, clone3, keyctl, userfaultfd, io_uring, 32-bit entry)
+and by cgroups (fork bomb, memory) belong to those layers' tests. TAP; every case runs as
+root and as nobody (see mcpcage_test.py)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcpcage_test import (Suite, Skip, Proc, expect, expect_eq, short, NODE_MODULES,  # noqa: E402
+                          NOBODY, mcpcage_path)
+
+suite = Suite("confinement")
+FILESYSTEM = os.path.join(NODE_MODULES, "@modelcontextprotocol", "server-filesystem", "dist",
+                          "index.js")
+REFUSED = {"ENOENT", "EACCES", "EROFS", "EPERM", "EXDEV"}
+CONFINED = ["--isolation", "auto"]
+
+
+def hostile_path():
+    path = os.environ.get("MCPCAGE_HOSTILE") or os.path.join(
+        os.path.dirname(os.path.dirname(mcpcage_path())), "tests", "servers", "hostile")
+    if not os.access(path, os.X_OK):
+        raise Skip("tests/servers/hostile is not built (%s)" % path)
+    return path
+
+
+def req(rid, method, params=None):
+    m = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+class Hostile:
+    """One hostile server, through mcpcage (options) or directly (direct=True)."""
+
+    def __init__(self, ctx, options=(), direct=False, env=None, fd7=False):
+        self.ctx = ctx
+        self.rid = 0
+        exe = hostile_path()
+        if direct:
+            argv = [exe]
+        else:
+            argv = ctx.mcpcage_argv([exe], ["--ro", os.path.dirname(exe)] + CONFINED + list(options))
+        if fd7:
+            # mcpcage (or the server) started with one more descriptor open, as a host's
+            # leaked fd would be
+            argv = ["/bin/sh", "-c", 'exec 7</etc/hostname; exec "$@"', "sh"] + argv
+        full_env = ctx.base_env()
+        full_env.update(env or {})
+        self.p = Proc(argv, full_env, ctx.dir, "direct" if direct else "mcpcage")
+        ctx.procs.append(self.p)
+        resp, _, _ = self.p.call(req("init", "initialize", {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "mcpcage-it", "version": "1"}}))
+        expect("result" in resp, "initialize: %s" % short(resp))
+
+    def attempt(self, what, *args):
+        self.rid += 1
+        resp, _, _ = self.p.call(req(self.rid, "tools/call", {
+            "name": "attempt", "arguments": {"what": what, "args": [str(a) for a in args]}}))
+        expect("result" in resp, "%s: no result: %s" % (what, short(resp)))
+        return resp["result"]["structuredContent"]
+
+    def close(self):
+        self.p.close_stdin()
+        self.p.read_until_eof(timeout=20)
+        return self.p.wait(20)
+
+
+def refused(r, what, allowed=REFUSED):
+    expect(not r["ok"] and r["errno"] in allowed, "%s: must fail with %s, got %s"
+           % (what, "/".join(sorted(allowed)), short(r)))
+
+
+def succeeded(r, what):
+    expect(r["ok"], "%s: the host allows it, yet it failed directly: %s" % (what, short(r)))
+
+
+def prepare(ctx):
+    """The case directory reachable by the server: as root, mcpcage runs it as nobody."""
+    os.chmod(ctx.dir, 0o711)
+    home = os.path.join(ctx.dir, "home")
+    for sub, text in ((".ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\n"),
+                      (".aws/credentials", "[default]\naws_secret_access_key=x\n")):
+        path = os.path.join(home, sub)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    rw = os.path.join(ctx.dir, "rw")
+    ro = os.path.join(ctx.dir, "ro")
+    out = os.path.join(ctx.dir, "outside")
+    for d in (rw, ro, out):
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o777 if d == rw else 0o755)
+    with open(os.path.join(ro, "file"), "w") as f:
+        f.write("ro\n")
+    with open(os.path.join(out, "secret"), "w") as f:
+        f.write("outside\n")
+    os.chmod(os.path.join(out, "secret"), 0o666)
+    if os.geteuid() == 0:
+        os.chown(rw, NOBODY, NOBODY)
+    return home, ro, rw, out
+
+
+def empty_policy(ctx, ro, rw, extra=None):
+    # no tmpfs: the parents of the listed paths are then on the read-only empty root
+    pol = {"version": 1, "mcp": {"tools": {"*": "allow"}},
+           "filesystem": {"root": "empty", "read_write": [rw], "tmpfs": [],
+                          "read_only": ["/usr", "?/lib", "?/lib64", "?/bin", "/etc", ro]}}
+    pol.update(extra or {})
+    return ctx.policy("empty.json", pol)
+
+
+@suite.case("threats.md §1 \"read ~/.ssh/id_rsa, ~/.aws/credentials, /etc/shadow, a file outside "
+            "the ro/rw lists\": ENOENT/EACCES")
+def read_secrets(ctx):
+    home, ro, rw, out = prepare(ctx)
+    attempts = [("read", os.path.join(home, ".ssh/id_rsa")),
+                ("read", os.path.join(home, ".aws/credentials")),
+                ("read", "/etc/shadow")]
+    h = Hostile(ctx)
+    for what, path in attempts:
+        refused(h.attempt(what, path), "default policy: read %s" % path, {"ENOENT", "EACCES"})
+    expect_eq(h.close(), 0, "mcpcage exit")
+    h = Hostile(ctx, ["--policy", empty_policy(ctx, ro, rw)])
+    refused(h.attempt("read", os.path.join(out, "secret")), "root empty: read a file outside the lists",
+            {"ENOENT", "EACCES"})
+    succeeded(h.attempt("read", os.path.join(ro, "file")), "root empty: read a read_only file")
+    h.close()
+    d = Hostile(ctx, direct=True)
+    for what, path in attempts[:2] + [("read", os.path.join(out, "secret"))]:
+        succeeded(d.attempt(what, path), "direct: read %s" % path)
+    r = d.attempt("read", "/etc/shadow")
+    expect(r["ok"] == (os.geteuid() == 0), "direct: /etc/shadow readable exactly when root: %s" % short(r))
+    d.close()
+
+
+@suite.case("threats.md §1 \"write under a read-only path, create a file in /, /usr, /etc\": EROFS/EACCES")
+def write_read_only(ctx):
+    home, ro, rw, out = prepare(ctx)
+    name = "mcpcage-hostile-%d" % os.getpid()
+    targets = [os.path.join(ro, name), "/" + name, "/usr/" + name, "/etc/" + name]
+    h = Hostile(ctx, ["--ro", ro])
+    for t in targets:
+        refused(h.attempt("create", t), "create %s" % t, {"EROFS", "EACCES"})
+    succeeded(h.attempt("create", "/tmp/" + name), "the private /tmp is writable")
+    h.close()
+    d = Hostile(ctx, direct=True)
+    for t in targets:
+        r = d.attempt("create", t)
+        if os.geteuid() == 0 or t.startswith(ctx.dir):
+            succeeded(r, "direct: create %s" % t)
+    d.close()
+
+
+@suite.case("threats.md §1 \"write outside the rw list via .., a symlink planted in a rw dir, a hard "
+            "link, /proc/self/root, /proc/1/cwd\": fails")
+def write_escapes(ctx):
+    home, ro, rw, out = prepare(ctx)
+    secret = os.path.join(out, "secret")
+    escapes = [("create", os.path.join(rw, "..", "escaped-dotdot")),
+               ("symlink_write", rw, secret),
+               ("link", secret, os.path.join(rw, "hardlink")),
+               ("open_write", "/proc/self/root" + secret),
+               ("create", "/proc/1/cwd/escaped-proc1-%d" % os.getpid())]
+    h = Hostile(ctx, ["--policy", empty_policy(ctx, ro, rw)])
+    for a in escapes:
+        refused(h.attempt(*a), "confined: %s" % (a,), REFUSED | {"ENOTDIR"})
+    succeeded(h.attempt("create", os.path.join(rw, "inside")), "confined: writing inside the rw dir works")
+    h.close()
+    expect(not os.path.exists(os.path.join(ctx.dir, "escaped-dotdot")), "nothing created next to rw")
+    with open(secret) as f:
+        expect_eq(f.read(), "outside\n", "the file outside is untouched")
+    d = Hostile(ctx, direct=True)
+    for a in escapes[:4]:
+        succeeded(d.attempt(*a), "direct: %s" % (a,))
+    if os.access("/proc/1/cwd", os.W_OK):
+        succeeded(d.attempt(*escapes[4]), "direct: /proc/1/cwd is the host's init's")
+    d.close()
+
+
+@suite.case("threats.md §1 \"connect to a TCP listener on the host's 127.0.0.1, to any address, UDP "
+            "send, a host Unix socket\": fails (network none)")
+def network_none(ctx):
+    prepare(ctx)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(4)
+    port = tcp.getsockname()[1]
+    sock_dir = os.path.join(ctx.dir, "runtime")
+    os.chmod(sock_dir, 0o755)
+    path = os.path.join(sock_dir, "agent.sock")
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind(path)
+    os.chmod(path, 0o777)
+    unix.listen(4)
+    attempts = [("connect", "tcp", "127.0.0.1", port), ("connect", "udp", "127.0.0.1", port),
+                ("connect", "unix", path)]
+    try:
+        h = Hostile(ctx, env={"XDG_RUNTIME_DIR": sock_dir})
+        for a in attempts[:2]:
+            refused(h.attempt(*a), "confined: %s" % (a,), {"ENETUNREACH", "ECONNREFUSED", "EADDRNOTAVAIL"})
+        refused(h.attempt(*attempts[2]), "confined: the host's agent socket", {"ENOENT", "EACCES"})
+        h.close()
+        d = Hostile(ctx, direct=True)
+        succeeded(d.attempt(*attempts[0]), "direct: TCP to the host's 127.0.0.1")
+        succeeded(d.attempt(*attempts[2]), "direct: the host's Unix socket")
+        d.close()
+    finally:
+        tcp.close()
+        unix.close()
+
+
+@suite.case("threats.md §1 \"ptrace the parent or another process, process_vm_readv, signal a host "
+            "process, see host processes in /proc\": EPERM/ESRCH")
+def processes(ctx):
+    prepare(ctx)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        h = Hostile(ctx)
+        who = h.attempt("whoami")["detail"]
+        refused(h.attempt("ptrace", who["ppid"]), "ptrace the parent (mcpcage's init)", {"EPERM"})
+        for what in ("ptrace", "process_vm_readv"):
+            refused(h.attempt(what, victim.pid), "%s a host process" % what, {"ESRCH", "EPERM"})
+        refused(h.attempt("kill", victim.pid, 9), "kill -9 a host process", {"ESRCH", "EPERM"})
+        pids = h.attempt("processes")["detail"]["pids"]
+        expect(victim.pid not in pids and len(pids) <= 3, "only its own pid namespace: %s" % pids[:20])
+        h.attempt("kill", 1, 9)
+        expect("result" in h.p.call(req("ping", "ping"))[0], "mcpcage keeps relaying after kill -9 1")
+        h.close()
+        expect(victim.poll() is None, "the host process survived")
+        d = Hostile(ctx, direct=True)
+        expect(victim.pid in d.attempt("processes")["detail"]["pids"], "direct: host processes visible")
+        succeeded(d.attempt("ptrace", victim.pid), "direct: ptrace a process of the same user")
+        succeeded(d.attempt("kill", victim.pid, 9), "direct: kill -9 a process of the same user")
+        d.close()
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+@suite.case("threats.md §1 \"mount, umount, pivot_root, setns; kexec_load, init_module, "
+            "open_by_handle_at, bpf, perf_event_open, TIOCSTI\": refused without capabilities")
+def privileged_syscalls(ctx):
+    prepare(ctx)
+    target = os.path.join(ctx.dir, "rw")
+    names = ["umount", "pivot_root", "setns", "kexec_load", "init_module", "open_by_handle_at", "bpf",
+             "perf_event_open", "tiocsti"]
+    h = Hostile(ctx, ["--rw", target])
+    refused(h.attempt("mount", target), "mount", {"EPERM"})
+    for n in names:
+        # ENOSYS: a kernel built without it (kexec) refuses it too
+        refused(h.attempt("syscall", n), n, {"EPERM", "EACCES", "ENOTTY", "ENXIO", "EIO", "ENOSYS"})
+    h.close()
+    if os.geteuid() != 0:
+        return
+    d = Hostile(ctx, direct=True)
+    succeeded(d.attempt("mount", target), "direct: root mounts")
+    # permitted, then failing on the deliberately bad argument
+    for n in ("umount", "pivot_root", "open_by_handle_at"):
+        r = d.attempt("syscall", n)
+        expect(r["errno"] != "EPERM", "direct: %s is permitted for root: %s" % (n, short(r)))
+    succeeded(d.attempt("syscall", "bpf"), "direct: root creates a BPF map")
+    d.close()
+
+
+@suite.case("threats.md §1 \"setuid binary (/usr/bin/passwd, su) gains nothing\": no_new_privs holds")
+def setuid(ctx):
+    prepare(ctx)
+    user = "nobody"
+    h = Hostile(ctx)
+    who = h.attempt("whoami")["detail"]
+    expect_eq(who["NoNewPrivs"], "1", "no_new_privs in the server")
+    expect(who["CapEff"] == who["CapPrm"] == who["CapBnd"] == who["CapAmb"] == "0000000000000000",
+           "no capabilities at all: %s" % short(who))
+    r = h.attempt("setuid", user)
+    expect(not r["ok"], "passwd -S could not read /etc/shadow: %s" % short(r))
+    h.close()
+    d = Hostile(ctx, direct=True)
+    succeeded(d.attempt("setuid", user), "direct: the setuid passwd reads /etc/shadow")
+    d.close()
+
+
+@suite.case("threats.md §1 \"outlive mcpcage (double fork, setsid)\": killed when mcpcage exits")
+def outlive(ctx):
+    home, ro, rw, out = prepare(ctx)
+    beat = os.path.join(rw, "heartbeat")
+
+    def last():
+        try:
+            with open(beat) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    h = Hostile(ctx, ["--rw", rw])
+    succeeded(h.attempt("outlive", beat), "double fork")
+    time.sleep(0.2)
+    expect(last() != "", "the orphan is running inside")
+    h.close()
+    time.sleep(0.2)
+    before = last()
+    time.sleep(0.5)
+    expect_eq(last(), before, "no heartbeat after mcpcage exited")
+    os.unlink(beat)
+    d = Hostile(ctx, direct=True)
+    pid = d.attempt("outlive", beat)["detail"]["pid"]
+    d.close()
+    time.sleep(0.2)
+    before = last()
+    time.sleep(0.3)
+    alive = last() != before
+    os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)      # it came back to the case's subreaper
+    except ChildProcessError:
+        pass
+    expect(alive, "direct: the orphan outlives its parent")
+
+
+@suite.case("threats.md §1 \"inherit an fd from mcpcage or the host\" and \"read the host environment\": "
+            "only 0/1/2, only env.pass")
+def fds_and_env(ctx):
+    prepare(ctx)
+    env = {"SECRET_TOKEN": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"}
+    h = Hostile(ctx, env=env, fd7=True)
+    expect_eq(h.attempt("fds")["detail"]["fds"], [0, 1, 2], "descriptors in the server")
+    r = h.attempt("env", "SECRET_TOKEN")
+    expect(not r["ok"], "the secret is not in the server's environment")
+    names = set(r["detail"]["names"])
+    expect(names <= {"HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG"} |
+           {n for n in names if n.startswith("LC_")}, "only env.pass variables: %s" % sorted(names))
+    h.close()
+    d = Hostile(ctx, direct=True, env=env, fd7=True)
+    expect(7 in d.attempt("fds")["detail"]["fds"], "direct: fd 7 is inherited")
+    succeeded(d.attempt("env", "SECRET_TOKEN"), "direct: the secret is in the environment")
+    d.close()
+
+
+@suite.case("threats.md §1 \"fill /tmp\": a bounded tmpfs")
+def fill_tmp(ctx):
+    home, ro, rw, out = prepare(ctx)
+    pol = ctx.policy("small.json", {"version": 1, "extends": ["default"], "limits": {"memory": "8M"}})
+    h = Hostile(ctx, ["--policy", pol])
+    r = h.attempt("fill", "/tmp", 32 << 20)
+    expect(not r["ok"] and r["errno"] in ("ENOSPC", "EFBIG") and r["detail"]["written"] <= 8 << 20,
+           "/tmp stops at limits.memory: %s" % short(r))
+    h.close()
+    d = Hostile(ctx, direct=True)
+    succeeded(d.attempt("fill", rw, 32 << 20), "direct: 32 MiB written on the host")
+    d.close()
+
+
+@suite.case("Landlock fallback (--isolation landlock): read-only, read-write, nothing else; no signals "
+            "outside; said on stderr")
+def landlock_fallback(ctx):
+    home, ro, rw, out = prepare(ctx)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        h = Hostile(ctx, ["--policy", empty_policy(ctx, ro, rw), "--isolation", "landlock"])
+        succeeded(h.attempt("read", os.path.join(ro, "file")), "landlock: read_only readable")
+        refused(h.attempt("create", os.path.join(ro, "x")), "landlock: read_only not writable", {"EACCES"})
+        succeeded(h.attempt("create", os.path.join(rw, "x")), "landlock: read_write writable")
+        refused(h.attempt("read", os.path.join(out, "secret")), "landlock: outside the lists", {"EACCES"})
+        refused(h.attempt("read", os.path.join(home, ".ssh/id_rsa")), "landlock: ~/.ssh", {"EACCES"})
+        refused(h.attempt("kill", victim.pid, 9), "landlock: signal a host process", {"EPERM"})
+        who = h.attempt("whoami")["detail"]
+        expect_eq(who["NoNewPrivs"], "1", "landlock: no_new_privs")
+        h.close()
+        expect(b"Landlock" in h.p.stderr_text().encode() or b"degraded" in h.p.stderr_text().encode(),
+               "the fallback is said on stderr: %s" % short(h.p.stderr_text()))
+        expect(victim.poll() is None, "the host process survived")
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+@suite.case("refusals: require namespaces with --isolation landlock, a missing path, a command not in "
+            "the view, command.allow; each says why")
+def refusals(ctx):
+    home, ro, rw, out = prepare(ctx)
+    exe = hostile_path()
+    req_pol = ctx.policy("req.json", {"version": 1, "require": ["namespaces"]})
+    rc, _, err = ctx.run(["--policy", req_pol, "--isolation", "landlock", "--", exe])
+    expect(rc == 125 and b"namespaces" in err, "require namespaces: 125, %s" % short(err))
+    missing = os.path.join(ctx.dir, "missing")
+    rc, _, err = ctx.run(CONFINED + ["--ro", missing, "--", exe])
+    expect(rc == 125 and missing.encode() in err, "a missing --ro path: 125 naming it, %s" % short(err))
+    hidden = os.path.join(rw, "tool")
+    shutil.copy(exe, hidden)
+    rc, _, err = ctx.run(CONFINED + ["--", hidden])
+    expect_eq(rc, 127, "a command outside the view: 127 (%s)" % short(err))
+    allow = ctx.policy("allow.json", {"version": 1, "extends": ["default"], "command": {"allow": ["/bin/true"]}})
+    rc, _, err = ctx.run(CONFINED + ["--policy", allow, "--ro", os.path.dirname(exe), "--", exe])
+    expect(rc == 125 and b"command.allow" in err, "command.allow: 125, %s" % short(err))
+    rc, out_text, _ = ctx.run(CONFINED + ["--dry-run", "--ro", ro, "--", exe])
+    expect(rc == 0 and b"mount plan" in out_text and ro.encode() in out_text,
+           "--dry-run shows the mount plan: %s" % short(out_text))
+
+
+@suite.case("the real server-filesystem from npm with one read-write project directory and nothing "
+            "else of $HOME")
+def filesystem_server(ctx):
+    home, ro, rw, out = prepare(ctx)
+    nodebin = shutil.which("node", path="/usr/local/bin:/usr/bin:/bin")
+    if not nodebin or not os.path.exists(FILESYSTEM):
+        raise Skip("node or server-filesystem missing: run `npm ci` in tests/")
+    project = os.path.join(home, "project")
+    os.makedirs(project)
+    os.chmod(home, 0o755)
+    os.chmod(project, 0o777)
+    if os.geteuid() == 0:
+        os.chown(project, NOBODY, NOBODY)
+    # the server itself is told it may use all of $HOME: only the sandbox keeps it to the project
+    p = ctx.start([nodebin, FILESYSTEM, home], options=CONFINED + ["--rw", project])
+    p.call(req(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                 "clientInfo": {"name": "mcpcage-it", "version": "1"}}))
+    p.send_msg({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def call(rid, tool, args):
+        return p.call(req(rid, "tools/call", {"name": tool, "arguments": args}))[0]["result"]
+
+    r = call(2, "write_file", {"path": project + "/hello.txt", "content": "hi"})
+    expect(not r.get("isError"), "write in the project: %s" % short(r))
+    expect(os.path.exists(project + "/hello.txt"), "the file is on the host")
+    r = call(3, "read_text_file", {"path": home + "/.ssh/id_rsa"})
+    expect(r.get("isError"), "~/.ssh/id_rsa is not there for the server: %s" % short(r))
+    r = call(4, "list_directory", {"path": home})
+    text = r["content"][0]["text"]
+    expect(".ssh" not in text and ".aws" not in text and "project" in text, "$HOME holds the project only: %s"
+           % short(text))
+    p.close_stdin()
+    p.read_until_eof(timeout=20)
+    p.wait(20)
+
+
+if __name__ == "__main__":
+    suite.main()
