@@ -131,15 +131,31 @@ static int open_audit(const struct options *o, const struct policy *p, struct au
         return 0;
 }
 
-/* What was applied around the server. This build starts it unconfined, so it says so; the
- * sandbox issue replaces this with what its launcher reports. */
-static json_t *sandbox_json(const json_t *not_enforced)
+/* What was applied around the server: the launcher's own report (isolation, namespaces,
+ * root, user, Landlock, rlimits, degraded) over the defaults of what this build does not
+ * apply at all (seccomp, cgroups), plus what the policy asks for that is not enforced. */
+static json_t *sandbox_json(const struct child *ch, const json_t *not_enforced)
 {
-        return json_pack("{s:s, s:[], s:s, s:{s:s, s:n}, s:s, s:i, s:s, s:[], s:O}",
-                         "isolation", "none", "namespaces", "root", "host",
-                         "seccomp", "profile", "none", "action",
-                         "cgroup", "none", "landlock_abi", 0, "network", "host",
-                         "degraded", "not_enforced", not_enforced);
+        json_t *sb = json_pack("{s:s, s:[], s:s, s:{s:s, s:n}, s:s, s:i, s:[]}",
+                               "isolation", "none", "namespaces", "root", "host",
+                               "seccomp", "profile", "none", "action",
+                               "cgroup", "none", "landlock_abi", 0, "degraded");
+        if (!sb || (ch && launch_report_json(ch, sb) < 0)) {
+                json_decref(sb);
+                return NULL;
+        }
+        /* A network namespace of its own starts with no interface up: nothing reachable. */
+        bool own_net = false;
+        size_t i;
+        json_t *ns;
+        json_array_foreach(json_object_get(sb, "namespaces"), i, ns)
+                own_net |= json_is_string(ns) && !strcmp(json_string_value(ns), "net");
+        if (json_object_set_new(sb, "network", json_string(own_net ? "none" : "host")) < 0 ||
+            json_object_set(sb, "not_enforced", (json_t *)not_enforced) < 0) {
+                json_decref(sb);
+                return NULL;
+        }
+        return sb;
 }
 
 static json_t *command_json(char *const *argv)
@@ -165,11 +181,11 @@ static void emit(struct audit *a, const char *event, json_t *fields)
 }
 
 static void emit_session_start(struct audit *a, const struct options *o, const struct policy *p,
-                               const json_t *not_enforced)
+                               const struct child *ch, const json_t *not_enforced)
 {
         const struct passwd *pw = getpwuid(getuid());
         const char *user = pw ? pw->pw_name : getenv("USER");
-        json_t *cmd = command_json(o->command), *sb = sandbox_json(not_enforced);
+        json_t *cmd = command_json(o->command), *sb = sandbox_json(ch, not_enforced);
         json_t *f = cmd && sb ? json_pack("{s:I, s:I, s:s?, s:o, s:{s:s, s:s, s:s}, s:o, s:s}",
                                           "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(),
                                           "user", user, "command", cmd,
@@ -260,7 +276,7 @@ static int run_server(const struct options *o, const struct policy *p, struct au
         struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL };
         struct child ch = { .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
         int r = launch_child(&lc, &ch, &err);
-        emit_session_start(a, o, p, not_enforced);
+        emit_session_start(a, o, p, r < 0 ? NULL : &ch, not_enforced);
         struct inspector_stats st = { 0 };
         if (r < 0) {
                 int code = launch_failure(o, &err);
