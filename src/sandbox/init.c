@@ -74,8 +74,13 @@ static void kill_children(void)
 static void sweep(void)
 {
         for (;;) {
+                /* Usually nobody is left: then no /proc scan at all. */
+                pid_t p = waitpid(-1, NULL, WNOHANG);
+                if (p < 0 && errno == ECHILD)
+                        return;
+                if (p > 0)
+                        continue;
                 kill_children();
-                pid_t p;
                 do
                         p = waitpid(-1, NULL, 0);
                 while (p < 0 && errno == EINTR);
