@@ -412,9 +412,21 @@ class Ctx:
         argv += list(options or [])
         return argv + ["--"] + list(cmd)
 
+    def test_server_args(self, cmd, env):
+        """The test server's MCP_TEST_* settings also as `--env` arguments: a confined run
+        keeps only the policy's env.pass variables."""
+        if list(cmd[:2]) != [PYTHON, SERVER]:
+            return list(cmd)
+        extra = []
+        for k, v in sorted((env or {}).items()):
+            if k.startswith("MCP_TEST_"):
+                extra += ["--env", "%s=%s" % (k, v)]
+        return list(cmd) + extra
+
     def start(self, cmd, env=None, options=None, audit=True, label="mcpcage"):
         full_env = self.base_env()
         full_env.update(env or {})
+        cmd = self.test_server_args(cmd, env)
         p = Proc(self.mcpcage_argv(cmd, options, audit), full_env, self.dir, label)
         self.procs.append(p)
         return p
@@ -422,7 +434,7 @@ class Ctx:
     def start_direct(self, cmd, env=None, label="direct"):
         full_env = self.base_env()
         full_env.update(env or {})
-        p = Proc(list(cmd), full_env, self.dir, label)
+        p = Proc(self.test_server_args(cmd, env), full_env, self.dir, label)
         self.procs.append(p)
         return p
 

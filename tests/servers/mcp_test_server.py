@@ -8,7 +8,8 @@ receives, byte for byte, to the file named by MCP_TEST_LOG so a test can prove w
 did and did not see.
 
 Misbehaviour for the robustness rows of threats.md §4 is opt-in, through the `misbehave` tool
-or the MCP_TEST_MISBEHAVE environment variable (comma-separated):
+or the MCP_TEST_MISBEHAVE environment variable (comma-separated; every MCP_TEST_* variable
+can also be given as `--env NAME=VALUE` arguments, which survive environment scrubbing):
     ignore_sigterm        SIGTERM is ignored (mcpcage must SIGKILL after the grace period)
     non_json_at_start     a non-JSON line on stdout before anything else
     stderr_flood=BYTES    BYTES of text on stderr at start
@@ -436,10 +437,19 @@ def sink():
             f.write("%d %d\n" % (lines, total))
 
 
-FLAGS = [f for f in os.environ.get("MCP_TEST_MISBEHAVE", "").split(",") if f]
+FLAGS = []
 
 
 def main():
+    # `--env NAME=VALUE` arguments set the MCP_TEST_* variables too: a confined run scrubs
+    # the environment to the policy's allow-list, the command line passes unchanged.
+    args = sys.argv[1:]
+    for i, a in enumerate(args):
+        if a == "--env" and i + 1 < len(args) and "=" in args[i + 1]:
+            k, v = args[i + 1].split("=", 1)
+            if k.startswith("MCP_TEST_"):
+                os.environ[k] = v
+    FLAGS[:] = [f for f in os.environ.get("MCP_TEST_MISBEHAVE", "").split(",") if f]
     flags = FLAGS
     for f in flags:
         if f == "ignore_sigterm":
