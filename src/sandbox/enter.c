@@ -132,10 +132,15 @@ static _Noreturn void become_init(const struct sandbox_setup *s)
 static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
 {
         /* After mcpcage placed us in our cgroup, so the namespace's root is that cgroup. */
+        if (s->refuse_userns == REFUSE_USERNS_AT_MOUNT)
+                die_ns_unusable(EPERM, "making the mount namespace private (test hook)");
+        /* The first steps that need the namespace's capabilities: EPERM here is a user
+         * namespace without them (AppArmor's restriction), which "auto" falls back from. */
         if (unshare(CLONE_NEWCGROUP) < 0)
-                die_errno(errno, "unshare(CLONE_NEWCGROUP)");
+                errno == EPERM ? die_ns_unusable(errno, "unshare(CLONE_NEWCGROUP)")
+                               : die_errno(errno, "unshare(CLONE_NEWCGROUP)");
         if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
-                die_errno(errno, "sethostname");
+                errno == EPERM ? die_ns_unusable(errno, "sethostname") : die_errno(errno, "sethostname");
         mounts_build_root(&s->mounts, s->shm_data, s->legacy_mounts);
         /* No controlling terminal to push input into (TIOCSTI), no job control of the host. */
         if (setsid() < 0)

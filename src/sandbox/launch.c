@@ -125,7 +125,8 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         if (dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 1);
         int pidfd = -1;
-        pid_t pid = sandbox_clone(s->clone_flags, &pidfd);
+        pid_t pid = s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)
+                ? (errno = EPERM, -1) : sandbox_clone(s->clone_flags, &pidfd);
         if (pid != 0 && dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 0);
         if (pid < 0) {

@@ -195,6 +195,9 @@ int setup_prepare(const struct launch_config *cfg, struct sandbox_setup *s, stru
         *s = (struct sandbox_setup){ .landlock_fd = -1, .argv = cfg->argv };
 #if MCPCAGE_TEST_HOOKS
         s->legacy_mounts = getenv("MCPCAGE_TEST_LEGACY_MOUNTS") != NULL;
+        const char *how = getenv("MCPCAGE_TEST_REFUSE_USERNS");
+        s->refuse_userns = !how ? REFUSE_USERNS_NO : !strcmp(how, "mount") ? REFUSE_USERNS_AT_MOUNT
+                                                                            : REFUSE_USERNS_AT_CLONE;
 #endif
         int r = choose_mode(cfg->policy, s, err);
         if (r == 0)

@@ -16,11 +16,17 @@
 
 enum isolation_mode { ISOLATION_NONE, ISOLATION_NAMESPACES, ISOLATION_LANDLOCK };
 
+/* Test hooks (-Dtest_hooks=true only), MCPCAGE_TEST_REFUSE_USERNS=clone|mount: act as a
+ * kernel that refuses user namespaces would, at clone() (a sysctl) or at the first mount
+ * (Ubuntu's AppArmor restriction), so the fallback is tested where userns work. */
+enum { REFUSE_USERNS_NO, REFUSE_USERNS_AT_CLONE, REFUSE_USERNS_AT_MOUNT };
+
 struct sandbox_setup {
         enum isolation_mode mode;
         bool fallback_allowed;          /* "auto": user namespaces refused -> Landlock */
         bool landlock_required;         /* require: ["landlock"] */
         bool legacy_mounts;             /* test hook: the pre-mount_setattr path */
+        int refuse_userns;              /* test hook: 0, or how user namespaces are refused */
         unsigned long clone_flags;      /* CLONE_NEW* given to clone() */
         struct identity id;
         struct mount_plan mounts;

@@ -408,6 +408,23 @@ def refusals(ctx):
            "--dry-run shows the mount plan: %s" % short(out_text))
 
 
+@suite.case("mcpcage doctor: one line per feature, the exit status is the verdict")
+def doctor(ctx):
+    rc, out, err = ctx.run(["doctor"])
+    text = out.decode()
+    lines = {l.split("  ")[0].strip(): l for l in text.splitlines() if l.strip()}
+    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "pidfd", "mount_setattr"):
+        expect(name in lines, "a line for %s: %s" % (name, short(text, 2000)))
+    verdict = text.strip().splitlines()[-1]
+    expect(rc in (0, 1, 2), "exit status %s" % rc)
+    expect(("can be enforced" in verdict) == (rc == 0) and ("degraded" in verdict) == (rc == 1),
+           "exit %d matches the verdict line: %s" % (rc, verdict))
+    ns_ok = lines["user namespaces"].split()[2] == "yes"
+    expect(ns_ok or rc != 0, "no user namespaces is never a full verdict")
+    rc2, _, _ = ctx.run(["doctor", "extra"])
+    expect_eq(rc2, 125, "doctor takes no arguments")
+
+
 @suite.case("the real server-filesystem from npm with one read-write project directory and nothing "
             "else of $HOME")
 def filesystem_server(ctx):

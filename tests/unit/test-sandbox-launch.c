@@ -317,6 +317,36 @@ static void test_landlock(void)
         policy_free(p);
 }
 
+/* "auto" falls back to Landlock when user namespaces are refused, at clone() (a sysctl)
+ * or at the first mount (AppArmor); "namespaces" refuses to start. Test hooks. */
+static void test_refused_userns(void)
+{
+        if (!MCPCAGE_TEST_HOOKS) {
+                tap_skip("built without -Dtest_hooks", "refused user namespaces");
+                return;
+        }
+        struct policy *p = load("{\"version\":1, \"filesystem\":{\"root\":\"empty\"}}");
+        static const char *const how[] = { "clone", "mount" };
+        for (size_t i = 0; i < 2; i++) {
+                setenv("MCPCAGE_TEST_REFUSE_USERNS", how[i], 1);
+                struct run r;
+                launch(&r, p, "grep NoNewPrivs /proc/self/status", 0);
+                const char *iso = json_string_value(json_object_get(r.report, "isolation"));
+                CHECK(has(&r, "NoNewPrivs:\t1") && iso && !strcmp(iso, "landlock") &&
+                      json_object_get(r.report, "userns_refused"), &r,
+                      "[%s] auto: user namespaces refused at %s -> the Landlock fallback, reported", who, how[i]);
+                json_decref(r.report);
+        }
+        policy_free(p);
+        p = load("{\"version\":1, \"isolation\":\"namespaces\"}");
+        struct run r;
+        launch(&r, p, "true", 0);
+        CHECK(r.rc == -ECANCELED && strstr(r.err.msg, "refused"), &r,
+              "[%s] isolation namespaces: refused user namespaces stop mcpcage (125)", who);
+        unsetenv("MCPCAGE_TEST_REFUSE_USERNS");
+        policy_free(p);
+}
+
 /* Read-only all the way down: a submount of a read-only bind is read-only too, with
  * mount_setattr and with the remount-each-submount fallback (test hook). Root only. */
 static void test_submounts(void)
@@ -354,6 +384,7 @@ static void suite(void)
         test_exec_errors();
         test_processes();
         test_landlock();
+        test_refused_userns();
         test_submounts();
 }
 
