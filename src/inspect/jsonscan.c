@@ -22,6 +22,11 @@
  * the previous ones; beyond it the keys are sorted once at the end of the object, so a
  * 100 000-key object costs n log n, not n^2 (and no hash an attacker could flood). */
 #define SMALL_OBJECT_KEYS 16
+/* Numbers longer than this are refused (threats.md §4 "huge numbers"): readers disagree on
+ * them (a double, a bignum, an error), and a value two parsers read differently is a
+ * parser differential. 100 characters keep every big-integer id that occurs in practice
+ * exact and passing. */
+#define MAX_NUMBER_CHARS 100
 #define INLINE_KEYS 64
 
 struct keyent {
@@ -299,6 +304,19 @@ static bool scan_string(struct scanner *s, struct jv *v)
         return true;
 }
 
+/* A fraction or exponent that overflows a double (1e400), or a non-zero value that
+ * underflows to zero (1e-400), would be read as inf/0 by one reader and as an error or an
+ * exact value by another. Integers are exact tokens and never go through a double. */
+static bool number_fits_double(const char *p, size_t len)
+{
+        char tmp[MAX_NUMBER_CHARS + 1];
+        memcpy(tmp, p, len);
+        tmp[len] = '\0';
+        errno = 0;
+        (void)strtod(tmp, NULL);
+        return errno != ERANGE;
+}
+
 static bool scan_number(struct scanner *s, struct jv *v)
 {
         const unsigned char *b = s->b;
@@ -330,9 +348,17 @@ static bool scan_number(struct scanner *s, struct jv *v)
                 while (i < n && b[i] >= '0' && b[i] <= '9')
                         i++;
         }
+        size_t len = i - s->pos;
+        if (len > MAX_NUMBER_CHARS)
+                return fail(s, JSONRPC_INVALID_REQUEST,
+                            "number of %zu characters at byte %zu (at most %d)", len, s->pos,
+                            MAX_NUMBER_CHARS);
+        if (!integer && !number_fits_double((const char *)b + s->pos, len))
+                return fail(s, JSONRPC_INVALID_REQUEST,
+                            "number beyond the range of a double at byte %zu", s->pos);
         v->type = integer ? JV_INT : JV_NUMBER;
         v->off = s->pos;
-        v->len = i - s->pos;
+        v->len = len;
         s->pos = i;
         return true;
 bad:

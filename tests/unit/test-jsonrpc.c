@@ -190,11 +190,29 @@ static void test_edges(void)
                "nesting depth 65 refused: %s", f.reason);
 
         static const char big[] = "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890123,"
-                "\"method\":\"x\",\"params\":{\"n\":1e999999,\"m\":-0.000000000000000000000001,"
+                "\"method\":\"x\",\"params\":{\"m\":-0.000000000000000000000001,\"e\":1e300,"
                 "\"k\":99999999999999999999999999999999999999999999999999}}";
-        tap_ok(jsonrpc_parse(S(big), &m, &f) == 0, "huge numbers are fine as tokens");
-        tap_ok(m.id_key_len == 35 && !memcmp(m.id_key, "i:123456789012345678901234567890123", 35),
+        tap_ok(jsonrpc_parse(S(big), &m, &f) == 0, "big integers and in-range fractions are fine as tokens");
+        tap_ok(m.id.len == 33 && !memcmp(big + m.id.off, "123456789012345678901234567890123", 33),
                "a big integer id keeps its exact digits");
+        jsonrpc_msg_clear(&m);
+
+        /* threats.md §4 "huge numbers": refused, since readers disagree on them. */
+        static const char *const huge[] = {
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"n\":1e999999}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"n\":-1.5e400}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"n\":1e-400}}",
+        };
+        for (size_t k = 0; k < sizeof(huge) / sizeof(huge[0]); k++)
+                tap_ok(jsonrpc_parse(huge[k], strlen(huge[k]), &m, &f) == -EBADMSG &&
+                       f.code == JSONRPC_INVALID_REQUEST && f.id_type == ID_INT,
+                       "a number beyond double range is refused with its id recovered: %s", f.reason);
+        char longnum[256];
+        snprintf(longnum, sizeof(longnum), "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"x\",\"params\":{\"n\":1%0101d}}", 0);
+        tap_ok(jsonrpc_parse(longnum, strlen(longnum), &m, &f) == -EBADMSG &&
+               f.code == JSONRPC_INVALID_REQUEST, "a 102-character number is refused: %s", f.reason);
+        snprintf(longnum, sizeof(longnum), "{\"jsonrpc\":\"2.0\",\"id\":1%099d,\"method\":\"x\"}", 0);
+        tap_ok(jsonrpc_parse(longnum, strlen(longnum), &m, &f) == 0, "a 100-digit integer id passes");
         jsonrpc_msg_clear(&m);
 
         static const char ws[] = " \t {\"jsonrpc\":\"2.0\",\"method\":\"x\"} \r";
