@@ -21,7 +21,9 @@ static const struct { const char *path; enum landlock_grant grant; } DEVICES[] =
         { "/proc", LANDLOCK_READ },
 };
 
-static const char *const HOST_ROOT_HIDDEN[] = { "/run", NULL };
+/* What root "host" does not grant as a whole: /run (the host's sockets), /dev (every device
+ * and the host's /dev/shm; the devices a server needs are granted one by one above). */
+static const char *const HOST_ROOT_HIDDEN[] = { "/run", "/dev", NULL };
 
 /* Grant dir except the holes under it: Landlock rules only add, so a hole inside a granted
  * tree is made by granting each sibling on the way down instead. Symlinks are skipped:

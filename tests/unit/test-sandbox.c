@@ -286,8 +286,10 @@ static void test_fallback_rules(void)
                 policy_free(p);
                 return;
         }
-        bool home_granted = false, proj_rw = false, usr = false, root = false;
+        bool home_granted = false, proj_rw = false, usr = false, root = false, dev = false, null = false;
         for (size_t i = 0; i < plan.n; i++) {
+                dev |= !strcmp(plan.rules[i].path, "/dev");
+                null |= !strcmp(plan.rules[i].path, "/dev/null");
                 home_granted |= !strcmp(plan.rules[i].path, at("fhome"));
                 proj_rw |= !strcmp(plan.rules[i].path, at("fhome/proj")) && plan.rules[i].grant == LANDLOCK_READ_WRITE;
                 usr |= !strcmp(plan.rules[i].path, "/usr");
@@ -295,6 +297,7 @@ static void test_fallback_rules(void)
         }
         tap_ok(!root && usr, "root host: / is granted sibling by sibling, not as a whole");
         tap_ok(!home_granted && proj_rw, "the home is a hole; the read-write project inside it is granted");
+        tap_ok(!dev && null, "not the host's /dev, only the devices a server needs");
         bool said_tmp = false;
         for (size_t i = 0; i < degraded.n; i++)
                 said_tmp |= strstr(degraded.v[i], "/tmp") != NULL;
