@@ -113,22 +113,47 @@ void inspect_from_server(struct inspector *ins, const char *line, size_t len, ui
                 server_line(ins, line, len, now_ns, v);
 }
 
+/* The server's answer to a host request was too big to pass: the host still gets an
+ * answer under its id (design.md: a refusal is never a silent drop), and a later answer to
+ * that id is dropped as already answered. */
+static void answer_oversize_response(struct inspector *ins, const char *head, struct span id,
+                                     uint64_t now_ns, struct verdict *v)
+{
+        char *key;
+        size_t key_len;
+        if (!id.len || jsonrpc_id_key(head + id.off, id.len, &key, &key_len) < 0)
+                return;
+        struct inflight *e = idtable_find(ins->host.inflight, key, key_len);
+        if (e && !(e->flags & INFLIGHT_ANSWERED)) {
+                e = idtable_remove(ins->host.inflight, key, key_len);
+                char msg[128];
+                snprintf(msg, sizeof(msg), "mcpcage: the server's answer exceeds "
+                         "mcp.limits.message_bytes (%llu bytes)",
+                         (unsigned long long)ins->message_bytes);
+                answer_error(v->to_peer, e->id_raw, e->id_len, JSONRPC_INTERNAL_ERROR, msg);
+                record_call(ins, e, "error", 0, now_ns);
+                idring_add(&ins->host.answered, e->key, e->key_len);
+                inflight_free(e);
+        }
+        free(key);
+}
+
 void inspect_oversize(struct inspector *ins, bool from_host, const char *head, size_t head_len,
                       uint64_t now_ns, struct verdict *v)
 {
         enum id_type t = ID_NONE;
         struct span id = { 0 };
         char detail[128];
-        (void)now_ns;
-
         verdict_begin(ins, v);
         if (!jsonrpc_recover_id(head, head_len, &t, &id) || t == ID_NULL)
                 id = (struct span){ 0 };
         snprintf(detail, sizeof(detail), "a message from the %s exceeds mcp.limits.message_bytes "
                  "(%llu bytes)", from_host ? "host" : "server", (unsigned long long)ins->message_bytes);
         record_security(ins, "oversize_message", "warning", detail, head, id, NULL);
-        if (!from_host)
+        if (!from_host) {
+                answer_oversize_response(ins, head, id, now_ns, v);
                 return;
+        }
         char msg[96];
         snprintf(msg, sizeof(msg), "message exceeds mcp.limits.message_bytes (%llu bytes)",
                  (unsigned long long)ins->message_bytes);
