@@ -124,37 +124,48 @@ static size_t decode_u(const char *raw, size_t i, size_t len, struct buf *out, i
         return used;
 }
 
+/* Writes straight into out's reserved space: decoded text is never longer than its raw
+ * form, and tool results carry an escape every few bytes (\n, \" of embedded JSON). */
 int jsonstr_decode(const char *raw, size_t len, struct buf *out)
 {
+        if (buf_reserve(out, len + 4) < 0)
+                return -ENOMEM;
+        char *o = out->data + out->len;
         size_t i = 0;
-        int rc = buf_reserve(out, len);
-        while (rc >= 0 && i < len) {
+        while (i < len) {
                 const char *bs = memchr(raw + i, '\\', len - i);
                 size_t plain = bs ? (size_t)(bs - raw) - i : len - i;
-                rc = buf_append(out, raw + i, plain);
+                memcpy(o, raw + i, plain);
+                o += plain;
                 i += plain;
-                if (rc < 0 || i >= len)
+                if (i >= len)
                         break;
                 if (i + 1 >= len)
                         return -EINVAL;
-                char c = raw[i + 1], o;
+                char c = raw[i + 1];
                 switch (c) {
-                case 'u':
+                case 'u': {
+                        out->len = (size_t)(o - out->data);
+                        int rc = 0;
                         i += decode_u(raw, i, len, out, &rc);
+                        if (rc < 0)
+                                return rc;
+                        o = out->data + out->len;
                         continue;
-                case 'n': o = '\n'; break;
-                case 't': o = '\t'; break;
-                case 'r': o = '\r'; break;
-                case 'b': o = '\b'; break;
-                case 'f': o = '\f'; break;
-                case '"': case '\\': case '/': o = c; break;
+                }
+                case 'n': *o++ = '\n'; break;
+                case 't': *o++ = '\t'; break;
+                case 'r': *o++ = '\r'; break;
+                case 'b': *o++ = '\b'; break;
+                case 'f': *o++ = '\f'; break;
+                case '"': case '\\': case '/': *o++ = c; break;
                 default:
                         return -EINVAL;
                 }
-                rc = buf_append(out, &o, 1);
                 i += 2;
         }
-        return rc;
+        out->len = (size_t)(o - out->data);
+        return 0;
 }
 
 int jsonstr_encode(const char *text, size_t len, struct buf *out)

@@ -85,6 +85,33 @@ static bool check_email(const char *t, size_t n, size_t s, size_t e)
         return true;
 }
 
+/* Userinfo needs an '@' before the URL's host ends; most URLs have none. */
+static bool pre_userinfo(const char *t, size_t n, size_t a, size_t alen)
+{
+        (void)alen;
+        for (size_t i = a + 3; i < n && i < a + 600; i++) {
+                if (t[i] == '@')
+                        return true;
+                if (strchr(" \t\r\n/\"'<>?#\\", t[i]))
+                        return false;
+        }
+        return false;
+}
+
+/* An assignment follows the name: optional quote, up to three spaces, then ':' or '='.
+ * "getToken()", "token_type" and "tokens" stop here, before any regex. */
+static bool pre_assignment(const char *t, size_t n, size_t a, size_t alen)
+{
+        size_t i = a + alen;
+        if (i < n && t[i] == '\\')
+                i++;
+        if (i < n && (t[i] == '"' || t[i] == '\''))
+                i++;
+        for (size_t k = 0; k < 3 && i < n && (t[i] == ' ' || t[i] == '\t'); k++)
+                i++;
+        return i < n && (t[i] == ':' || t[i] == '=');
+}
+
 static bool check_value(const char *t, size_t n, size_t s, size_t e)
 {
         (void)n;
@@ -163,7 +190,8 @@ const struct rule_def redact_rules[] = {
           .pattern = L "sk-(?!ant-)(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{20,250}" R,
           .check = check_random },
         { .kind = "slack_token", .catalogue = CAT_SECRETS,
-          .anchors = A("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-", "xoxe."),
+          /* "xoxe.xoxp-…" is found at its "xoxp-" */
+          .anchors = A("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"),
           .window = 260,
           .pattern = L "xox(?:[abprs]|e(?:\\.xox[bp])?)-[0-9A-Za-z-]{10,250}" R },
         { .kind = "slack_webhook", .catalogue = CAT_SECRETS,
@@ -211,7 +239,7 @@ const struct rule_def redact_rules[] = {
           .pattern = L "eyJ[A-Za-z0-9_-]{8,4000}\\.eyJ[A-Za-z0-9_-]{4,4000}\\.[A-Za-z0-9_-]{0,1000}" R },
         { .kind = "url_credentials", .catalogue = CAT_SECRETS,
           .anchors = A("://"), .back = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-",
-          .max_back = 32, .window = 600,
+          .max_back = 32, .window = 600, .pre = pre_userinfo,
           .pattern = "[A-Za-z][A-Za-z0-9+.-]*://(?<v>[^\\s/?#@:\"'<>\\\\]{1,200}:[^\\s/?#@\"'<>\\\\]{1,300})@" },
 
         /* pii */
@@ -247,7 +275,7 @@ const struct rule_def redact_rules[] = {
                        "access_key", "accessKey", "ACCESS_KEY", "secret", "Secret", "SECRET",
                        "token", "Token", "TOKEN", "password", "Password", "PASSWORD",
                        "passwd", "PASSWD", "pwd", "PWD"),
-          .window = 300,
+          .window = 300, .pre = pre_assignment,
           /* page tokens and cursors are not credentials */
           .pattern = "(?<!page_|page|Page|next_|continuation_|sync_|csrf_|csrf)"
                      "(?i:api[_-]?key|access_?key|secret|token|password|passwd|pwd)"
@@ -255,7 +283,7 @@ const struct rule_def redact_rules[] = {
                      "(?<v>[^\\s\"'`,;(){}\\[\\]<>\\\\]{8,256})",
           .check = check_value },
         { .kind = "generic_secret", .catalogue = CAT_BROAD, .broad = true,
-          .anchors = A("Bearer ", "bearer ", "Basic ", "basic "), .window = 300,
+          .anchors = A("Bearer ", "Basic "), .window = 300,
           .pattern = "(?i:bearer|basic) +(?<v>[A-Za-z0-9._~+/-]{16,256}=*)(?![A-Za-z0-9._~+/=-])",
           .check = check_value },
 };

@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "inspect/guards/redact-gate.h"
 #include "inspect/guards/redact.h"
 
 /* Catalogue bits, as named in policy.md. */
@@ -58,6 +59,8 @@ struct rule_def {
          * is replaced (the value after "AccountKey=", the userinfo of a URL). */
         const char *pattern;
         rule_check_fn check;
+        /* A test in C at the anchor (alen bytes long) before any regex runs (NULL: none). */
+        bool (*pre)(const char *text, size_t len, size_t anchor, size_t alen);
         /* Broad rules give way to a precise one that overlaps them. */
         bool broad;
         /* For TRIGGER_DIGITS: whether a run starting at p is worth the regex. */
@@ -113,6 +116,25 @@ struct redactor {
         uint8_t trig[256];
         struct anchor_ref *by_byte[256];
         unsigned short n_by_byte[256];
+        /* The bytes that may precede and follow each trigger byte in some anchor (any: the
+         * trigger is an anchor's first or last byte), a second cheap test before memcmp. */
+        struct {
+                uint8_t prev[32], next[32];
+                bool any_prev, any_next;
+        } around[256];
+        /* The vector gate for the last selection it was built for. */
+        struct gate gate;
+        unsigned gate_mask;
+        bool gate_ok, gate_built;
+        /* Hyperscan (HAVE_HYPERSCAN): every anchor literal in one database. */
+        void *hs_db, *hs_scratch;
+        struct anchor_ref *hs_anchors;
+        size_t n_hs;
+        struct hs_cand {
+                size_t start;
+                unsigned anchor;
+        } *hs_cands;
+        size_t n_hs_cands, cap_hs_cands;
         unsigned digit_rules[8];
         size_t n_digit_rules;
         unsigned custom_rules[64];
@@ -151,5 +173,11 @@ int redact_compile(const char *pattern, uint32_t opts, pcre2_code **out, const c
 /* redact-scan.c: the back and edge sets of a built-in rule; the trigger tables. */
 void redact_rule_edges(struct compiled_rule *cr);
 int redact_build_gate(struct redactor *r, struct mc_error *err);
+/* redact-hs.c (with HAVE_HYPERSCAN): the anchor database, and the anchors found in text
+ * as hs_cands sorted by start. */
+int redact_hs_build(struct redactor *r, struct mc_error *err);
+void redact_hs_free(struct redactor *r);
+int redact_hs_candidates(struct redactor *r, const char *text, size_t len);
+
 /* redact-scan.c: every hit of the selected rules in text, sorted, overlaps resolved. */
 int redact_scan(struct redactor *r, struct redact_sel sel, const char *text, size_t len);

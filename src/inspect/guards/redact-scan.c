@@ -33,7 +33,8 @@ static int byte_score(unsigned char c)
                 return strchr("JKQXZ", c) ? 30 : 40;
         switch (c) {
         case '"': case '.': case ',': case '\n': return 65;
-        case ':': case '/': case '-': case '(': case ')': return 55;
+        case '/': return 60;
+        case ':': case '-': case '(': case ')': return 55;
         case '_': case '=': return 50;
         case '@': case '~': case '^': return 15;
         default: return 35;
@@ -105,6 +106,14 @@ static int add_anchor(struct redactor *r, const char *lit, size_t len, unsigned 
         n[r->n_by_byte[c]++] = (struct anchor_ref){ .lit = lit, .len = (unsigned short)len,
                                                     .off = (unsigned short)off, .rule = rule };
         r->trig[c] |= (uint8_t)catalogue;
+        if (off > 0)
+                byteset_add(r->around[c].prev, (unsigned char)lit[off - 1]);
+        else
+                r->around[c].any_prev = true;
+        if ((size_t)off + 1 < len)
+                byteset_add(r->around[c].next, (unsigned char)lit[off + 1]);
+        else
+                r->around[c].any_next = true;
         return 0;
 }
 
@@ -148,6 +157,7 @@ struct scan {
         struct redact_hit best;         /* the precise candidate at this trigger */
         size_t best_end;                /* where its whole match ends */
         bool have_best;
+        bool digits_only;               /* the anchors were found elsewhere (Hyperscan) */
 };
 
 static int push_hit(struct redactor *r, const struct redact_hit *h)
@@ -248,25 +258,38 @@ static size_t take_best(struct scan *sc, size_t i, int *rc)
         return sc->best_end > i ? sc->best_end : i + 1;
 }
 
+/* The anchor a occurs at st: its rule's test, then its literal or regex. */
+static int try_anchor(struct scan *sc, const struct anchor_ref *a, size_t st)
+{
+        const struct compiled_rule *cr = &sc->r->rules[a->rule];
+        if (!(cr->catalogue & sc->mask) || st < sc->floor)
+                return 0;
+        if (cr->def && cr->def->pre && !cr->def->pre(sc->t, sc->len, st, a->len))
+                return 0;
+        if (!cr->literal)
+                return attempt(sc, cr, st);
+        if (cr->literal_len > sc->len - st || memcmp(sc->t + st, cr->literal, cr->literal_len))
+                return 0;
+        return offer(sc, cr, st, st + cr->literal_len, st, st + cr->literal_len);
+}
+
 static int on_anchor(struct scan *sc, size_t i, size_t *next)
 {
         struct redactor *r = sc->r;
-        unsigned char c = (unsigned char)sc->t[i];
+        const unsigned char *t = (const unsigned char *)sc->t;
+        unsigned char c = t[i];
         int rc = 0;
+        *next = i + 1;
+        if ((!r->around[c].any_next && (i + 1 >= sc->len || !byteset_has(r->around[c].next, t[i + 1]))) ||
+            (!r->around[c].any_prev && (i == 0 || !byteset_has(r->around[c].prev, t[i - 1]))))
+                return 0;
         for (unsigned k = 0; k < r->n_by_byte[c] && rc >= 0; k++) {
                 const struct anchor_ref *a = &r->by_byte[c][k];
-                const struct compiled_rule *cr = &r->rules[a->rule];
-                if (!(cr->catalogue & sc->mask) || i < a->off)
+                if (i < a->off || (unsigned char)a->lit[0] != t[i - a->off])
                         continue;
                 size_t st = i - a->off;
-                if (st < sc->floor || sc->len - st < a->len || memcmp(sc->t + st, a->lit, a->len))
-                        continue;
-                if (cr->literal)
-                        rc = cr->literal_len > sc->len - st ||
-                             memcmp(sc->t + st, cr->literal, cr->literal_len) ? 0 :
-                             offer(sc, cr, st, st + cr->literal_len, st, st + cr->literal_len);
-                else
-                        rc = attempt(sc, cr, st);
+                if (sc->len - st >= a->len && !memcmp(sc->t + st, a->lit, a->len))
+                        rc = try_anchor(sc, a, st);
         }
         *next = take_best(sc, i, &rc);
         return rc < 0 ? rc : 0;
@@ -296,14 +319,15 @@ static size_t run_shape(const unsigned char *t, size_t len, size_t p, struct run
         }
 }
 
-/* A digit run: the digit rules try its start, then the start of each later group (an
- * order number in front of a card number). */
+/* A digit run: the digit rules try its start, then the start of each later group while
+ * enough digits remain for a card or a phone (an order number in front of a card number). */
 static int on_digits(struct scan *sc, size_t i, size_t *next)
 {
         const unsigned char *t = (const unsigned char *)sc->t;
         struct redactor *r = sc->r;
         struct run_shape sh;
         size_t end = run_shape(t, sc->len, i, &sh), p = i;
+        unsigned left = sh.digits;
         int rc = 0;
         for (unsigned tries = 0; tries < RUN_GROUPS && rc >= 0; tries++) {
                 for (size_t k = 0; k < r->n_digit_rules && rc >= 0; k++) {
@@ -312,6 +336,9 @@ static int on_digits(struct scan *sc, size_t i, size_t *next)
                                 rc = attempt(sc, cr, p);
                 }
                 if (sc->have_best || rc < 0)
+                        break;
+                left -= sh.glen[0];
+                if (left < 7)
                         break;
                 while (p < end && is_digit(t[p]))
                         p++;
@@ -327,24 +354,123 @@ static int on_digits(struct scan *sc, size_t i, size_t *next)
         return rc < 0 ? rc : 0;
 }
 
-static int scan_gate(struct scan *sc)
+/* Where a digit run containing position i begins (the gate fires on its first group of
+ * four, the rules want the whole run). */
+static size_t run_start(const unsigned char *t, size_t i, size_t lo)
+{
+        while (i > lo) {
+                if (is_digit(t[i - 1])) {
+                        i--;
+                        continue;
+                }
+                size_t j = i;
+                while (j > lo && i - j < 2 && is_run_sep(t[j - 1]))
+                        j--;
+                if (j == i || j == lo || !is_digit(t[j - 1]))
+                        break;
+                i = j;
+        }
+        return i;
+}
+
+static bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+
+static int dispatch(struct scan *sc, size_t pos, size_t done, size_t *next)
+{
+        const unsigned char *t = (const unsigned char *)sc->t;
+        unsigned char c = t[pos];
+        int rc = 0;
+        *next = pos + 1;
+        if (is_digit(c))
+                return on_digits(sc, run_start(t, pos, done), next);
+        if (!sc->digits_only && (sc->r->trig[c] & sc->mask))
+                rc = on_anchor(sc, pos, next);
+        /* two capitals and two digits: an IBAN's country code and check digits */
+        if (rc >= 0 && *next == pos + 1 && is_upper(c) && sc->len - pos > 3 && is_upper(t[pos + 1]) &&
+            is_digit(t[pos + 2]) && is_digit(t[pos + 3]) && (sc->r->trig['0'] & sc->mask)) {
+                size_t hits = sc->r->n_hits;
+                rc = on_digits(sc, pos + 2, next);
+                /* nothing there: the capitals may still start a token ("SK07…") */
+                if (sc->r->n_hits == hits)
+                        *next = pos + 1;
+        }
+        return rc;
+}
+
+/* The gate for this selection: its trigger bytes and whether digit rules are on. */
+static const struct gate *gate_for(struct redactor *r, unsigned mask, bool digits_only)
+{
+        if (digits_only)
+                mask |= 1u << 31;
+        if (r->gate_built && r->gate_mask == mask)
+                return r->gate_ok ? &r->gate : NULL;
+        unsigned char bytes[256];
+        unsigned n = 0;
+        for (unsigned b = 0; b < 256 && !digits_only; b++)
+                if ((r->trig[b] & mask) && !is_digit((unsigned char)b))
+                        bytes[n++] = (unsigned char)b;
+        r->gate_built = true;
+        r->gate_mask = mask;
+        r->gate_ok = n <= GATE_MAX_BYTES;
+        if (r->gate_ok)
+                gate_init(&r->gate, bytes, n, r->trig['0'] & mask);
+        return r->gate_ok ? &r->gate : NULL;
+}
+
+/* Without a gate (too many distinct trigger bytes): every byte through the table. */
+static int scan_bytes(struct scan *sc)
 {
         const unsigned char *t = (const unsigned char *)sc->t;
         const uint8_t *trig = sc->r->trig;
         const uint8_t m = (uint8_t)sc->mask;
         size_t i = 0, n = sc->len;
         while (i < n) {
-                while (i + 4 <= n && !((trig[t[i]] | trig[t[i + 1]] | trig[t[i + 2]] | trig[t[i + 3]]) & m))
-                        i += 4;
                 while (i < n && !(trig[t[i]] & m))
                         i++;
                 if (i >= n)
                         break;
                 size_t next = i + 1;
-                int rc = is_digit(t[i]) ? on_digits(sc, i, &next) : on_anchor(sc, i, &next);
+                int rc = is_digit(t[i]) ? on_digits(sc, i, &next) : dispatch(sc, i, i, &next);
                 if (rc < 0)
                         return rc;
                 i = next;
+        }
+        return 0;
+}
+
+static int scan_gate(struct scan *sc)
+{
+        const struct gate *g = gate_for(sc->r, sc->mask, sc->digits_only);
+        if (!g)
+                return scan_bytes(sc);
+        if (sc->digits_only && !g->digits)
+                return 0;
+        const unsigned char *t = (const unsigned char *)sc->t;
+        size_t n = sc->len, done = 0;
+        for (size_t i = 0; i < n; i += 64) {
+                uint64_t m;
+                if (i > 0 && n - i >= GATE_READ) {
+                        m = gate_block64(g, t + i);
+                } else {
+                        unsigned char pad[GATE_READ + 1] = { 0 };
+                        size_t k = n - i < GATE_READ ? n - i : GATE_READ;
+                        pad[0] = i ? t[i - 1] : 0;
+                        memcpy(pad + 1, t + i, k);
+                        m = gate_block64(g, pad + 1);
+                        if (n - i < 64)
+                                m &= (UINT64_C(1) << (n - i)) - 1;
+                }
+                while (m) {
+                        size_t pos = i + (size_t)__builtin_ctzll(m);
+                        m &= m - 1;
+                        if (pos < done)
+                                continue;
+                        size_t next;
+                        int rc = dispatch(sc, pos, done, &next);
+                        if (rc < 0)
+                                return rc;
+                        done = next;
+                }
         }
         return 0;
 }
@@ -446,11 +572,43 @@ static int resolve(struct redactor *r)
         return 0;
 }
 
+#if HAVE_HYPERSCAN
+/* Anchors from Hyperscan's candidates, then digit runs through the gate. */
+static int scan_hs(struct scan *sc)
+{
+        struct redactor *r = sc->r;
+        int rc = redact_hs_candidates(r, sc->t, sc->len);
+        for (size_t i = 0; rc >= 0 && i < r->n_hs_cands;) {
+                size_t st = r->hs_cands[i].start, j = i;
+                for (; j < r->n_hs_cands && r->hs_cands[j].start == st && rc >= 0; j++)
+                        rc = try_anchor(sc, &r->hs_anchors[r->hs_cands[j].anchor], st);
+                i = j;
+                size_t next = take_best(sc, st, &rc);
+                while (i < r->n_hs_cands && r->hs_cands[i].start < next)
+                        i++;
+        }
+        if (rc < 0)
+                return rc;
+        sc->floor = 0;
+        sc->digits_only = true;
+        return scan_gate(sc);
+}
+#endif
+
+/* Below this a string is not worth Hyperscan's per-call setup. */
+#define HS_MIN_LEN 256
+
 int redact_scan(struct redactor *r, struct redact_sel sel, const char *text, size_t len)
 {
         struct scan sc = { .r = r, .mask = sel.mask & r->built_mask, .t = text, .len = len };
         r->n_hits = 0;
-        int rc = scan_gate(&sc);
+        int rc;
+#if HAVE_HYPERSCAN
+        if (r->hs_scratch && len >= HS_MIN_LEN)
+                rc = scan_hs(&sc);
+        else
+#endif
+                rc = scan_gate(&sc);
         if (rc >= 0 && (sc.mask & CAT_CUSTOM))
                 rc = scan_custom(&sc);
         if (rc >= 0 && (sc.mask & CAT_ENV))

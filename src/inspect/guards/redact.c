@@ -285,6 +285,10 @@ int redactor_new(json_t *root, const char *const *env_secrets, struct redactor *
                 rc = scratch_new(r, err);
         if (rc >= 0)
                 rc = redact_build_gate(r, err);
+#if HAVE_HYPERSCAN
+        if (rc >= 0)
+                rc = redact_hs_build(r, err);
+#endif
         if (rc < 0) {
                 redactor_free(r);
                 return rc;
@@ -317,6 +321,9 @@ void redactor_free(struct redactor *r)
         pcre2_match_context_free(r->mctx);
         pcre2_jit_stack_free(r->jit_stack);
         free(r->hits);
+#if HAVE_HYPERSCAN
+        redact_hs_free(r);
+#endif
         free(r);
 }
 

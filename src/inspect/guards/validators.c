@@ -155,14 +155,23 @@ bool validate_ssn(const char *s, size_t len)
         return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
 }
 
+/* One of words (lower case) within 48 bytes before start, in any case. A first-letter
+ * test keeps this cheap: it runs for every phone-shaped number. */
 static bool word_before(const char *text, size_t start, const char *const *words)
 {
         size_t from = start > 48 ? start - 48 : 0;
-        for (const char *const *w = words; *w; w++) {
-                size_t wl = strlen(*w);
-                for (size_t i = from; i + wl <= start; i++)
-                        if (!strncasecmp(text + i, *w, wl))
+        unsigned char first[256] = { 0 };
+        for (const char *const *w = words; *w; w++)
+                first[(unsigned char)(*w)[0]] = 1;
+        for (size_t i = from; i < start; i++) {
+                unsigned char c = (unsigned char)text[i] | 0x20;
+                if (!first[c])
+                        continue;
+                for (const char *const *w = words; *w; w++) {
+                        size_t wl = strlen(*w);
+                        if ((*w)[0] == (char)c && i + wl <= start && !strncasecmp(text + i, *w, wl))
                                 return true;
+                }
         }
         return false;
 }
@@ -252,14 +261,14 @@ static bool is_placeholder(const char *s, size_t len)
 
 bool validate_secret_value(const char *s, size_t len)
 {
-        if (len < 8 || is_placeholder(s, len))
+        if (len < 8)
                 return false;
         bool letter = false, digit = false;
         for (size_t i = 0; i < len; i++) {
                 digit |= is_digit(s[i]);
                 letter |= (s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z';
         }
-        if (letter && digit)
-                return entropy_bits(s, len) >= 2.5;
-        return len >= 16 && entropy_bits(s, len) >= 3.0;
+        bool random = letter && digit ? entropy_bits(s, len) >= 2.5
+                                      : len >= 16 && entropy_bits(s, len) >= 3.0;
+        return random && !is_placeholder(s, len);
 }

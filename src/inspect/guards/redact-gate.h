@@ -1,0 +1,35 @@
+/* The candidate finder of the redaction scan: which of 64 bytes could start a rule. A byte
+ * is a candidate when it is the trigger byte of some anchor, when a group of four digits
+ * starts there (every card, SSN and phone this catalogue matches has one), or when two
+ * capitals are followed by two digits (an IBAN's country code and check digits). Vectorised
+ * with SSE2 (part of every x86-64); a table-driven loop elsewhere. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define GATE_MAX_BYTES 32
+
+struct gate {
+        unsigned n;
+        unsigned char bytes[GATE_MAX_BYTES];
+        bool digits;
+#if defined(__SSE2__)
+        __m128i vbytes[GATE_MAX_BYTES];
+#else
+        uint8_t is_trigger[256];
+#endif
+};
+
+/* bytes: the trigger bytes of the selected rules (at most GATE_MAX_BYTES); digits: whether
+ * digit rules are selected. */
+void gate_init(struct gate *g, const unsigned char *bytes, unsigned n, bool digits);
+
+/* Bit k set: t[k] is a candidate. Reads t[-1] to t[GATE_READ - 1]: the caller guarantees
+ * those bytes (a padded copy near the ends of the text). */
+#define GATE_READ 80
+uint64_t gate_block64(const struct gate *g, const unsigned char *t);
