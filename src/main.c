@@ -40,6 +40,7 @@ static const char usage_text[] =
         "      --grant SCOPE       grant an MCP scope on top of the policy's\n"
         "      --isolation MODE    auto, namespaces, landlock or none\n"
         "      --no-sandbox        same as --isolation none (inspection only)\n"
+        "      --user NAME|UID     run the server as this user (root only; default nobody)\n"
         "      --dry-run           print what would be done and exit\n"
         "  -v, --verbose           say more on stderr (twice: debug)\n"
         "  -q, --quiet             only errors on stderr\n"
@@ -74,7 +75,7 @@ static int push(const char ***list, size_t *n, const char *value)
 
 enum {
         OPT_NAME = 0x100, OPT_AUDIT_LOG, OPT_RO, OPT_RW, OPT_GRANT, OPT_ISOLATION,
-        OPT_NO_SANDBOX, OPT_DRY_RUN,
+        OPT_NO_SANDBOX, OPT_DRY_RUN, OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -87,6 +88,7 @@ static const struct option long_options[] = {
         { "isolation", required_argument, NULL, OPT_ISOLATION },
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "user", required_argument, NULL, OPT_USER },
         { "verbose", no_argument, NULL, 'v' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -126,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                         break;
                 case OPT_NO_SANDBOX: o->isolation = "none"; break;
                 case OPT_DRY_RUN: o->dry_run = true; break;
+                case OPT_USER: o->user = optarg; break;
                 case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
                 case 'q': o->verbosity = -1; break;
                 case 'h': fputs(usage_text, stdout); return EXIT_SUCCESS;

@@ -10,6 +10,7 @@ struct options {
         const char *name;       /* --name: the audit `server` field */
         const char *audit_log;  /* --audit-log FILE ("-" = stderr); NULL = the policy's */
         const char *isolation;  /* --isolation MODE / --no-sandbox ("none"); NULL = policy's */
+        const char *user;       /* --user NAME|UID: root only, who the server runs as */
         const char **ro;        /* --ro PATH, n_ro of them */
         size_t n_ro;
         const char **rw;        /* --rw PATH */

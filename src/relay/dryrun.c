@@ -48,7 +48,7 @@ int dryrun_print(FILE *out, const struct policy *p, const struct options *o,
         print_command(out, o->command);
         fprintf(out, "isolation:      %s asked\n", str_at(p, "/isolation", "auto"));
         struct mc_error serr = { 0 };
-        if (sandbox_describe(&(struct launch_config){ .argv = o->command, .policy = p }, out, &serr) < 0)
+        if (sandbox_describe(&(struct launch_config){ .argv = o->command, .policy = p, .user = o->user }, out, &serr) < 0)
                 return log_error("%s", serr.msg), EXIT_MCPCAGE_ERROR;
         fprintf(out, "audit:          %s\n",
                 !audit ? "off" : !strcmp(audit, "-") ? "stderr" : audit);

@@ -273,7 +273,7 @@ static int run_server(const struct options *o, const struct policy *p, struct au
                       const json_t *not_enforced, const struct timespec *t0)
 {
         struct mc_error err = { 0 };
-        struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL };
+        struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL, .user = o->user };
         struct child ch = { .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
         int r = launch_child(&lc, &ch, &err);
         emit_session_start(a, o, p, r < 0 ? NULL : &ch, not_enforced);
