@@ -21,7 +21,9 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(meson ninja-build pkg-config gcc clang llvm libc6-dev
           libseccomp-dev libcap-ng-dev libjansson-dev libbpf-dev libpcre2-dev libssl-dev
           python3 util-linux bubblewrap git ca-certificates)
-OPTIONAL=(bpftool)
+# Optional: bpftool builds the BPF programs; libhyperscan-dev (x86-64 only) is the
+# multi-pattern prefilter that speeds up redaction (PCRE2 alone is the fallback).
+OPTIONAL=(bpftool libhyperscan-dev)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 available() { [ -n "$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)')" ]; }
@@ -41,7 +43,7 @@ for p in "${OPTIONAL[@]}"; do
                 if available "$p"; then
                         "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$p"
                 else
-                        say "optional package $p is not available here (BPF programs are not built)"
+                        say "optional package $p is not available here (built without it)"
                 fi
         fi
 done
