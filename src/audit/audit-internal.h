@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "audit/audit.h"
@@ -44,7 +45,13 @@ struct audit {
         struct audit_key key;
         struct audit_sink sink;
         struct audit_alert alert;       /* the helper: alert command and syslog */
+        bool clock_fixed;               /* tests only: every record stamped fixed_now */
+        struct timespec fixed_now;
 };
+
+/* Tests only: stamp every record with *now (NULL: the real clock again), so a test can pin
+ * a record's exact bytes together with a session id written into a->session. */
+void audit_fix_clock(struct audit *a, const struct timespec *now);
 
 /* record.c */
 int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *err);

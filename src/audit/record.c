@@ -40,11 +40,11 @@ int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *e
 }
 
 /* RFC 3339, UTC, milliseconds: 2026-11-22T10:15:03.123Z */
-static int format_ts(char out[static 32])
+static int format_ts(const struct audit *a, char out[static 32])
 {
-        struct timespec now;
+        struct timespec now = a->fixed_now;
         struct tm tm;
-        if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+        if (!a->clock_fixed && clock_gettime(CLOCK_REALTIME, &now) < 0)
                 return -errno;
         if (!gmtime_r(&now.tv_sec, &tm))
                 return -EOVERFLOW;
@@ -53,6 +53,13 @@ static int format_ts(char out[static 32])
                 return -EOVERFLOW;
         snprintf(out + n, 32 - n, ".%03ldZ", now.tv_nsec / 1000000L);
         return 0;
+}
+
+void audit_fix_clock(struct audit *a, const struct timespec *now)
+{
+        a->clock_fixed = now != NULL;
+        if (now)
+                a->fixed_now = *now;
 }
 
 static int set_new(json_t *obj, const char *key, json_t *value)
@@ -65,7 +72,7 @@ static int set_new(json_t *obj, const char *key, json_t *value)
 static int build_head(const struct audit *a, const char *event, json_t *rec)
 {
         char ts[32];
-        int r = format_ts(ts);
+        int r = format_ts(a, ts);
         if (r < 0)
                 return r;
         if (set_new(rec, "v", json_integer(1)) < 0 ||

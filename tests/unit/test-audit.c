@@ -191,6 +191,187 @@ static void test_security_ids(void)
         free(l);
 }
 
+/* The exact bytes of records, pinned: a fixed clock and session id make a record
+ * deterministic, so any change to the serialiser (field order, escaping, number format, the
+ * timestamp, the chain) shows here before it reaches a SIEM parser or `audit verify` of an
+ * older mcpcage. */
+#define GOLDEN_SESSION "0123456789abcdef0123456789abcdef"
+
+static const char *const golden_plain[] = {
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.123Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":0,\"server\":\"everything\","
+        "\"event\":\"session_start\",\"prev\":\"\",\"pid\":42,\"user\":\"al\\\"ice\\\\\","
+        "\"command\":[\"node\",\"a/b.js\",\"tab\\there\\nnl\",\"\\u0001\\u001F\177\","
+        "\"\303\251\342\200\250\360\237\230\200\"],\"policy\":{\"name\":\"default\","
+        "\"sha256\":\"ab\"},\"sandbox\":{},\"flags\":[],\"n\":null,\"t\":true,\"f\":false,"
+        "\"big\":9223372036854775807,\"neg\":-5,\"half\":1.5,\"tenth\":0.10000000000000001,"
+        "\"exp\":1.0000000000000001e300}",
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.999Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"server\":\"everything\","
+        "\"event\":\"call\","
+        "\"prev\":\"34d64f8a16973a55d88db3a5736f09ea3718641d1b406c2ac98abfd37529b901\",\"id\":1,"
+        "\"method\":\"tools/call\",\"tool\":\"echo\",\"arguments\":{\"text\":\"hello world\"},"
+        "\"decision\":\"allow\",\"rule\":\"/mcp/tools/allow/0\",\"status\":\"ok\","
+        "\"duration_ms\":0,\"request_bytes\":97,\"response_bytes\":124,\"redactions\":{},"
+        "\"flags\":[]}",
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.999Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":2,\"server\":\"everything\","
+        "\"event\":\"security\","
+        "\"prev\":\"9ca95ec52f67d75c151a129679fbd05429b5248b9e18846b192994b70a5b4fd8\","
+        "\"kind\":\"tool_denied\",\"severity\":\"warning\","
+        "\"detail\":\"tool \\\"rm\\\" is not allowed\",\"id\":\"7\",\"tool\":\"rm\"}",
+        "{\"v\":1,\"ts\":\"2026-12-31T23:59:59.999Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":3,\"server\":\"everything\","
+        "\"event\":\"session_end\","
+        "\"prev\":\"059d9ba61954bc69b83c96ed17e2f79297184f3f545e37782d56c81eaad8bed1\"}",
+        "{\"v\":1,\"ts\":\"2027-01-01T00:00:00.000Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":4,\"server\":\"everything\","
+        "\"event\":\"call\","
+        "\"prev\":\"af3a22d19c7ffa9fd6ece48571d6051f26eb73835db9fea7d74b3d2fe30e7fc1\"}",
+        "{\"v\":1,\"ts\":\"2027-01-01T00:00:00.000Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":5,\"server\":\"everything\","
+        "\"event\":\"call\","
+        "\"prev\":\"6908eac642eab20e255eb8f44ba86d38bb1bed44ae9235325e27321a4d493403\","
+        "\"id\":\"x\"}",
+        "{\"v\":1,\"ts\":\"2026-12-31T23:59:59.500Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":6,\"server\":\"everything\","
+        "\"event\":\"server_request\","
+        "\"prev\":\"9e4dcc336184f41201e35c3a131edaa1f49a8254fe672df1c8c70c279048e6f5\",\"id\":2,"
+        "\"method\":\"sampling/createMessage\"}",
+};
+
+static const char *const golden_keyed[] = {
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.007Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":0,"
+        "\"server\":\"ev\\\"il\\\\srv/\303\251\\u0001\\ttab\",\"event\":\"call\",\"prev\":\"\","
+        "\"id\":1,\"method\":\"tools/list\"}",
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.007Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+        "\"server\":\"ev\\\"il\\\\srv/\303\251\\u0001\\ttab\",\"event\":\"call\","
+        "\"prev\":\"caea4d14edc621d93af3faf6f3f6fc42bc97be267c19e096eebbf5e927dc05e0\",\"id\":2,"
+        "\"method\":\"tools/list\"}",
+        "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.007Z\","
+        "\"session\":\"0123456789abcdef0123456789abcdef\",\"seq\":2,"
+        "\"server\":\"ev\\\"il\\\\srv/\303\251\\u0001\\ttab\",\"event\":\"session_end\","
+        "\"prev\":\"b889f3563feca9ae4280d545c5408b48453fb495c3ee96639e11bc29c2383b4a\","
+        "\"exit\":0}",
+};
+
+static void fix_session(struct audit *a)
+{
+        memcpy(a->session, GOLDEN_SESSION, sizeof(a->session));
+}
+
+static void fix_clock(struct audit *a, time_t sec, long nsec)
+{
+        audit_fix_clock(a, &(struct timespec){ .tv_sec = sec, .tv_nsec = nsec });
+}
+
+/* Each line of `file` against `want`, one TAP line each; prints what was written on failure. */
+static void check_golden(const char *file, const char *const *want, size_t n_want, const char *what)
+{
+        char **l;
+        size_t n = lines_of(file, &l);
+        tap_ok(n == n_want, "golden %s: %zu records (got %zu)", what, n_want, n);
+        for (size_t i = 0; i < n_want || i < n; i++) {
+                char name[128];
+                snprintf(name, sizeof(name), "golden %s: record %zu byte for byte", what, i);
+                tap_is_str(i < n ? l[i] : NULL, i < n_want ? want[i] : NULL, name);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+static void test_golden_plain(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("golden.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        fix_session(a);
+        fix_clock(a, 1795342503, 123456789);    /* 2026-11-22T10:15:03.123456789Z */
+        /* Every kind of JSON value and every escape jansson makes. */
+        audit_emit(a, "session_start",
+                   obj("{\"pid\":42,\"user\":\"al\\\"ice\\\\\",\"command\":[\"node\",\"a/b.js\","
+                       "\"tab\\there\\nnl\",\"\\u0001\\u001f\\u007f\",\"\\u00e9\\u2028\\ud83d\\ude00\"],"
+                       "\"policy\":{\"name\":\"default\",\"sha256\":\"ab\"},\"sandbox\":{},\"flags\":[],"
+                       "\"n\":null,\"t\":true,\"f\":false,\"big\":9223372036854775807,\"neg\":-5,"
+                       "\"half\":1.5,\"tenth\":0.1,\"exp\":1e300}"));
+        /* Milliseconds are truncated, never rounded up into the next second. */
+        fix_clock(a, 1795342503, 999999999);
+        audit_emit(a, "call", obj("{\"id\":1,\"method\":\"tools/call\",\"tool\":\"echo\","
+                                  "\"arguments\":{\"text\":\"hello world\"},\"decision\":\"allow\","
+                                  "\"rule\":\"/mcp/tools/allow/0\",\"status\":\"ok\",\"duration_ms\":0,"
+                                  "\"request_bytes\":97,\"response_bytes\":124,\"redactions\":{},"
+                                  "\"flags\":[]}"));
+        audit_security(a, "tool_denied", "warning", "tool \"rm\" is not allowed", "\"7\"", "rm");
+        /* New year: every part of the date changes with the second. */
+        fix_clock(a, 1798761599, 999000000);
+        audit_emit(a, "session_end", NULL);
+        fix_clock(a, 1798761600, 0);
+        audit_emit(a, "call", json_object());
+        fix_clock(a, 1798761600, 999999);
+        audit_emit(a, "call", obj("{\"id\":\"x\"}"));
+        /* The clock stepped back (NTP): the record says so rather than repeat a stale date. */
+        fix_clock(a, 1798761599, 500000000);
+        audit_emit(a, "server_request", obj("{\"id\":2,\"method\":\"sampling/createMessage\"}"));
+        audit_close(a);
+        check_golden(file, golden_plain, ARRAY_SIZE(golden_plain), "plain chain");
+}
+
+/* HMAC chain, and a server name that needs escaping (it comes from --name or the command). */
+static void test_golden_keyed(void)
+{
+        _cleanup_free_ char *key = path_in_tmp("golden.key");
+        _cleanup_free_ char *file = path_in_tmp("golden-keyed.jsonl");
+        spit(key, "0123456789abcdef0123456789abcdef\n", 0600);
+        struct audit_config cfg = { .file = file, .key_file = key,
+                                    .server = "ev\"il\\srv/\303\251\001\ttab" };
+        struct mc_error err = { 0 };
+        struct audit *a = NULL;
+        if (!tap_ok(audit_open(&a, &cfg, &err) == 0, "golden keyed: open (%s)", err.msg))
+                return;
+        fix_session(a);
+        fix_clock(a, 1795342503, 7000000);
+        audit_emit(a, "call", obj("{\"id\":1,\"method\":\"tools/list\"}"));
+        audit_emit(a, "call", obj("{\"id\":2,\"method\":\"tools/list\"}"));
+        audit_emit(a, "session_end", obj("{\"exit\":0}"));
+        audit_close(a);
+        check_golden(file, golden_keyed, ARRAY_SIZE(golden_keyed), "keyed chain");
+}
+
+/* A record far larger than any buffer kept between records, then a small one after it. */
+static void test_golden_large(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("golden-large.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        fix_session(a);
+        fix_clock(a, 1795342503, 123456789);
+        size_t big = 300000;
+        _cleanup_free_ char *blob = malloc(big + 1);
+        memset(blob, 'x', big);
+        blob[big] = '\0';
+        audit_emit(a, "call", json_pack("{s:s}", "blob", blob));
+        audit_emit(a, "call", json_pack("{s:i}", "id", 3));
+        audit_close(a);
+        const char *head = "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.123Z\",\"session\":\"" GOLDEN_SESSION
+                           "\",\"seq\":0,\"server\":\"everything\",\"event\":\"call\",\"prev\":\"\",\"blob\":\"";
+        _cleanup_free_ char *want0 = NULL;
+        if (asprintf(&want0, "%s%s\"}", head, blob) < 0)
+                abort();
+        char prev[65];
+        hex_digest(NULL, 0, want0, prev);
+        _cleanup_free_ char *want1 = NULL;
+        if (asprintf(&want1, "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.123Z\",\"session\":\"" GOLDEN_SESSION
+                             "\",\"seq\":1,\"server\":\"everything\",\"event\":\"call\",\"prev\":\"%s\",\"id\":3}",
+                     prev) < 0)
+                abort();
+        _cleanup_free_ char *data = slurp(file);
+        _cleanup_free_ char *want = NULL;
+        if (asprintf(&want, "%s\n%s\n", want0, want1) < 0)
+                abort();
+        tap_ok(data && !strcmp(data, want), "golden: a 300 kB record and the next one, byte for byte");
+}
+
 /* Run `audit verify ARGS...` with its stdout captured (our stdout is the TAP stream). */
 static int verify(char **out, const char *a1, const char *a2, const char *a3, const char *a4)
 {
@@ -692,6 +873,9 @@ int main(void)
         }
         test_records();
         test_security_ids();
+        test_golden_plain();
+        test_golden_keyed();
+        test_golden_large();
         test_hmac();
         test_key_refused();
         test_verify_tampering();
