@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <jansson.h>
+#include <openssl/types.h>
 
 #include "audit/audit.h"
 #include "util/error.h"
@@ -22,6 +23,13 @@
 struct audit_key {
         unsigned char *bytes;           /* NULL: plain SHA-256 chain */
         size_t len;
+};
+
+/* The digest contexts, set up once per log (chain.c). */
+struct audit_chain {
+        EVP_MD *md;                     /* SHA-256, fetched once */
+        EVP_MD_CTX *md_ctx;             /* plain chain */
+        EVP_MAC_CTX *mac_ctx;           /* HMAC-SHA256 chain, keyed once */
 };
 
 struct audit_sink {
@@ -43,6 +51,7 @@ struct audit {
         uint64_t seq;
         char prev[AUDIT_DIGEST_HEX + 1];        /* "" before the first record */
         struct audit_key key;
+        struct audit_chain chain;
         struct audit_sink sink;
         struct audit_alert alert;       /* the helper: alert command and syslog */
         bool clock_fixed;               /* tests only: every record stamped fixed_now */
@@ -60,9 +69,23 @@ int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *e
 int record_build(const struct audit *a, const char *event, json_t *fields, char **line);
 bool record_reserved_key(const char *key);
 
-/* chain.c: hex SHA-256 of data, or HMAC-SHA256 under key when key->bytes. */
-int chain_digest(const struct audit_key *key, const void *data, size_t len,
+/* chain.c: hex SHA-256 of data, or HMAC-SHA256 under the key given to chain_init when it
+ * has bytes. chain_init returns 0 or -errno; a chain that failed to init digests nothing. */
+int chain_init(struct audit_chain *c, const struct audit_key *key);
+int chain_digest(struct audit_chain *c, const void *data, size_t len,
                  char out[static AUDIT_DIGEST_HEX + 1]);
+void chain_free(struct audit_chain *c);
+
+/* Lower-case hex of n bytes into out (2n chars and a NUL). */
+static inline void hex_encode(char *out, const unsigned char *in, size_t n)
+{
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 0xf];
+        }
+        out[2 * n] = '\0';
+}
 
 /* key.c */
 int key_load(struct audit_key *key, const char *path, struct mc_error *err);

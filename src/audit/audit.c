@@ -34,6 +34,12 @@ int audit_open(struct audit **out, const struct audit_config *cfg, struct mc_err
                 if (r < 0)
                         return r;
         }
+        r = chain_init(&a->chain, &a->key);
+        if (r < 0)
+                return mc_error_set(err, -r, "audit: cannot set up %s for the record chain (OpenSSL)",
+                                    a->key.bytes ? "HMAC-SHA256" : "SHA-256");
+        /* The MAC context holds its own copy of the key: keep just that one. */
+        key_clear(&a->key);
         r = sink_open(&a->sink, cfg->file, err);
         if (r < 0)
                 return r;
@@ -50,6 +56,7 @@ void audit_close(struct audit *a)
                 return;
         alert_stop(&a->alert);
         sink_close(&a->sink);
+        chain_free(&a->chain);
         key_clear(&a->key);
         free(a->server);
         free(a);
@@ -83,7 +90,7 @@ int audit_emit(struct audit *a, const char *event, json_t *fields)
                 return -ENOMEM;
         line = nl;
         char next_prev[AUDIT_DIGEST_HEX + 1];
-        r = chain_digest(&a->key, line, len, next_prev);
+        r = chain_digest(&a->chain, line, len, next_prev);
         if (r < 0) {
                 log_error("audit: cannot hash a record: %s", strerror(-r));
                 return r;

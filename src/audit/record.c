@@ -34,8 +34,7 @@ int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *e
                         return mc_error_errno(err, errno, "audit: cannot draw a random session id");
                 got += (size_t)n;
         }
-        for (size_t i = 0; i < sizeof(raw); i++)
-                snprintf(out + 2 * i, 3, "%02x", raw[i]);
+        hex_encode(out, raw, sizeof(raw));
         return 0;
 }
 

@@ -39,6 +39,7 @@ struct problem {
 
 struct verify {
         struct audit_key key;
+        struct audit_chain chain;
         bool strict;
         json_t *index;                          /* session id -> index into sessions */
         struct vsession *sessions;
@@ -174,7 +175,7 @@ static void read_line(struct verify *v, size_t lineno, const char *line, size_t 
                 report(v, lineno, false, "not an audit record: %s", why);
                 return;
         }
-        if (chain_digest(&v->key, line, len, r.hash) < 0) {
+        if (chain_digest(&v->chain, line, len, r.hash) < 0) {
                 log_error("audit verify: cannot compute SHA-256");
                 exit(EXIT_MCPCAGE_ERROR);
         }
@@ -347,6 +348,7 @@ static void verify_free(struct verify *v)
         free(v->files);
         free(v->first_line);
         json_decref(v->index);
+        chain_free(&v->chain);
         key_clear(&v->key);
 }
 
@@ -416,6 +418,11 @@ static int verify_run(struct verify *v, const char *key_file)
         struct mc_error err = { 0 };
         if (key_file && key_load(&v->key, key_file, &err) < 0) {
                 log_error("audit verify: %s", err.msg);
+                return EXIT_MCPCAGE_ERROR;
+        }
+        if (chain_init(&v->chain, &v->key) < 0) {
+                log_error("audit verify: cannot set up %s (OpenSSL)",
+                          v->key.bytes ? "HMAC-SHA256" : "SHA-256");
                 return EXIT_MCPCAGE_ERROR;
         }
         for (size_t i = 0; i < v->n_files; i++)
