@@ -1,0 +1,482 @@
+/* The injection scanner of injection.h: one pass over a decoded string. ASCII bytes cost a
+ * table lookup; only ESC, '<', '[', a byte >= 0x80 and the first letter of a word that can
+ * start a phrase lead anywhere else. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "inspect/guards/injection.h"
+
+#include <errno.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+
+struct injection {
+        pcre2_code *phrase;             /* anchored at a word start the pass found */
+        pcre2_code *sensitive;          /* descriptions: paths to credentials */
+        pcre2_code *redirect;           /* descriptions: orders to use other tools */
+        pcre2_match_data *md;
+};
+
+/* "ignore previous instructions" and its variants (threats.md §3); tried only where a
+ * word starts with one of ANCHORS, anchored there. */
+static const char PHRASE_RE[] =
+        "(?:(?:ignore|disregard|forget|override|bypass|skip)\\s+(?:\\w+\\s+){0,3}?"
+        "(?:previous|prior|above|earlier|preceding|all|any|your|the|system|original|initial|these|those)"
+        "\\s+(?:\\w+\\s+){0,2}?(?:instructions?|prompts?|rules|directions|guidelines|guidance|context|"
+        "messages?|commands?|constraints|restrictions)\\b"
+        "|(?:ignore|disregard|forget)\\s+(?:everything|anything|all)\\s+(?:above|before|prior|previously|"
+        "you\\s+(?:were|have\\s+been)\\s+told)"
+        "|you\\s+are\\s+now\\s+(?:a|an|in|the|no\\s+longer|dan|free|unrestricted|jailbroken)\\b"
+        "|new\\s+(?:system\\s+)?instructions?\\s*:"
+        "|system\\s+(?:prompt|override|message)\\s*:"
+        "|(?:do\\s+not|don'?t|never)\\s+(?:tell|inform|mention|reveal|show|disclose|notify|alert)\\s+"
+        "(?:\\w+\\s+){0,3}?(?:the\\s+)?user\\b)";
+
+static const char *const ANCHORS[] = {
+        "igno", "disr", "forg", "over", "bypa", "skip", "you ", "new ", "syst", "do n", "don'", "dont",
+        "neve",
+};
+
+/* Tool poisoning (threats.md §3): a description that sends the model to credentials. */
+static const char SENSITIVE_RE[] =
+        "(?:/\\.(?:ssh|aws|gnupg|kube|docker|azure|config/gcloud)\\b"
+        "|(?:^|[\\s'\"`(])\\.(?:ssh|aws|gnupg)/"
+        "|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b"
+        "|(?:^|[\\s'\"`(/])\\.env\\b"
+        "|/etc/(?:shadow|passwd|sudoers)\\b"
+        "|(?:^|[\\s'\"`(/])\\.(?:netrc|git-credentials|npmrc|pypirc|pgpass)\\b"
+        "|claude_desktop_config\\.json|\\bmcp\\.json\\b)";
+
+/* ... or to other tools, or to smuggle data out through a parameter. */
+static const char REDIRECT_RE[] =
+        "(?:\\b(?:first|always|must|also|then|please)\\s+(?:call|invoke|run|use|execute)\\s+(?:the\\s+)?"
+        "[`'\"]?[\\w.-]+[`'\"]?\\s+tool\\b"
+        "|\\b(?:call|invoke|use|run)\\s+(?:the\\s+)?[`'\"]?[\\w.-]+[`'\"]?\\s+tool\\s+"
+        "(?:first|before|instead|afterwards)\\b"
+        "|\\b(?:pass|send|include|put|add)\\s+(?:\\w+\\s+){0,5}?(?:as|in|into)\\s+(?:the\\s+)?"
+        "[`'\"]?\\w+[`'\"]?\\s+(?:parameter|argument|field)\\b"
+        "|\\bwhen(?:ever)?\\s+(?:this|the|any)\\s+(?:\\w+\\s+)?tool\\s+is\\s+(?:available|present|called|used)\\b)";
+
+enum { A_ALNUM = 1, A_ANCHOR = 2, A_TAG = 4 };
+
+static unsigned char ascii_class(unsigned char c)
+{
+        unsigned char k = 0;
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+                k |= A_ALNUM;
+        if (strchr("idfobsynIDFOBSYN", c) && c)
+                k |= A_ANCHOR;
+        if (c == '<' || c == '[')
+                k |= A_TAG;
+        return k;
+}
+
+static unsigned char ASCII[128];
+
+static void ascii_init(void)
+{
+        for (unsigned c = 0; c < 128; c++)
+                ASCII[c] = ascii_class((unsigned char)c);
+}
+
+static int compile(const char *re, uint32_t opts, pcre2_code **out, struct mc_error *err)
+{
+        int ec;
+        PCRE2_SIZE off;
+        *out = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts | PCRE2_CASELESS, &ec, &off, NULL);
+        if (!*out)
+                return mc_error_set(err, EINVAL, "injection: pattern does not compile at %zu (%d)",
+                                    (size_t)off, ec);
+        pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE); /* without JIT it still works, slower */
+        return 0;
+}
+
+int injection_new(struct injection **out, struct mc_error *err)
+{
+        static bool ready;
+        if (!ready) {
+                ascii_init();
+                ready = true;
+        }
+        struct injection *g = calloc(1, sizeof(*g));
+        if (!g)
+                return mc_error_set(err, ENOMEM, "injection: out of memory");
+        int r = compile(PHRASE_RE, PCRE2_ANCHORED, &g->phrase, err);
+        if (r >= 0)
+                r = compile(SENSITIVE_RE, 0, &g->sensitive, err);
+        if (r >= 0)
+                r = compile(REDIRECT_RE, 0, &g->redirect, err);
+        if (r >= 0 && !(g->md = pcre2_match_data_create(4, NULL)))
+                r = mc_error_set(err, ENOMEM, "injection: out of memory");
+        if (r < 0) {
+                injection_free(g);
+                return r;
+        }
+        *out = g;
+        return 0;
+}
+
+void injection_free(struct injection *g)
+{
+        if (!g)
+                return;
+        pcre2_code_free(g->phrase);
+        pcre2_code_free(g->sensitive);
+        pcre2_code_free(g->redirect);
+        pcre2_match_data_free(g->md);
+        free(g);
+}
+
+const char *injection_class_name(enum injection_class c)
+{
+        static const char *const names[INJ_N_CLASSES] = {
+                "hidden_unicode", "bidi_control", "ansi_escape", "pseudo_tag", "instruction_phrase",
+                "sensitive_path", "tool_redirect",
+        };
+        return (unsigned)c < INJ_N_CLASSES ? names[c] : "unknown";
+}
+
+/* ---- code points ----------------------------------------------------------------------- */
+
+/* Decoded strings are UTF-8 the reader validated; anything else counts as one byte. */
+static uint32_t utf8_at(const unsigned char *s, size_t len, size_t i, size_t *n)
+{
+        unsigned c = s[i];
+        *n = 1;
+        if (c < 0x80)
+                return c;
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (need == 1 || i + need > len)
+                return 0xFFFD;
+        uint32_t cp = c & (0x7Fu >> need);
+        for (size_t k = 1; k < need; k++) {
+                if ((s[i + k] & 0xC0) != 0x80)
+                        return 0xFFFD;
+                cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        *n = need;
+        return cp;
+}
+
+/* Characters that render as nothing; the model still reads them (ASCII smuggled as tags). */
+static bool is_invisible(uint32_t cp)
+{
+        return cp == 0x00AD || cp == 0x034F || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 ||
+               cp == 0x17B5 || cp == 0x180E || (cp >= 0x200B && cp <= 0x200D) ||
+               (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x206A && cp <= 0x206F) || cp == 0x3164 ||
+               cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+               (cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A) ||
+               (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
+static bool is_variation_selector(uint32_t cp)
+{
+        return (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF);
+}
+
+/* Trojan Source (CVE-2021-42574): text that displays in another order than it reads. */
+static bool is_bidi_override(uint32_t cp)
+{
+        return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static bool is_bidi_mark(uint32_t cp)
+{
+        return cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+static bool is_rtl(uint32_t cp)
+{
+        return (cp >= 0x0590 && cp <= 0x08FF) || (cp >= 0xFB1D && cp <= 0xFDFF) ||
+               (cp >= 0xFE70 && cp <= 0xFEFC) || (cp >= 0x10800 && cp <= 0x10FFF) ||
+               (cp >= 0x1E800 && cp <= 0x1EFFF);
+}
+
+/* ---- units: one character, or one whole escape sequence --------------------------------- */
+
+struct walk {
+        const unsigned char *s;
+        size_t len;
+        uint32_t prev;          /* the code point before the current unit */
+        int rtl;                /* the string holds right-to-left script: -1 not known yet */
+};
+
+/* The end of an OSC/DCS/SOS/PM/APC string: BEL, ESC \ or ST (U+009C); unterminated runs to
+ * the end (a terminal would swallow it all the same). */
+static size_t string_end(const unsigned char *s, size_t len, size_t j)
+{
+        for (; j < len; j++) {
+                if (s[j] == 0x07)
+                        return j + 1;
+                if (s[j] == 0x1b && j + 1 < len && s[j + 1] == '\\')
+                        return j + 2;
+                if (s[j] == 0xC2 && j + 1 < len && s[j + 1] == 0x9C)
+                        return j + 2;
+        }
+        return len;
+}
+
+static size_t csi_end(const unsigned char *s, size_t len, size_t j)
+{
+        while (j < len && s[j] >= 0x20 && s[j] <= 0x3F)
+                j++;
+        return j < len && s[j] >= 0x40 && s[j] <= 0x7E ? j + 1 : j;
+}
+
+static size_t esc_len(const unsigned char *s, size_t len, size_t i)
+{
+        size_t j = i + 1;
+        if (j >= len)
+                return 1;
+        unsigned char c = s[j];
+        if (c == '[')
+                return csi_end(s, len, j + 1) - i;
+        if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')
+                return string_end(s, len, j + 1) - i;
+        while (j < len && s[j] >= 0x20 && s[j] <= 0x2F) /* ESC ( B: intermediates, then final */
+                j++;
+        return j < len && s[j] >= 0x30 && s[j] <= 0x7E ? j + 1 - i : j - i;
+}
+
+static size_t c1_len(const unsigned char *s, size_t len, size_t i, uint32_t cp)
+{
+        if (cp == 0x9B)
+                return csi_end(s, len, i + 2) - i;
+        if (cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F)
+                return string_end(s, len, i + 2) - i;
+        return 2;
+}
+
+/* U+1F3F4 followed by up to 7 tag letters and CANCEL TAG is a subdivision flag (England,
+ * Scotland, Wales): the bytes of that run, else 0. */
+static size_t flag_tags_len(const unsigned char *s, size_t len, size_t j)
+{
+        size_t start = j, n;
+        for (int count = 0; j < len && count <= 7; count++) {
+                uint32_t cp = utf8_at(s, len, j, &n);
+                if (cp == 0xE007F)
+                        return count ? j + n - start : 0;
+                if (cp < 0xE0020 || cp > 0xE007E)
+                        return 0;
+                j += n;
+        }
+        return 0;
+}
+
+static bool visible_script(uint32_t cp)
+{
+        return cp >= 0x0590 && !is_invisible(cp);
+}
+
+/* ZWJ/ZWNJ between two characters of another script or two emoji is how those are
+ * written (Persian, Indic, 👨‍👩‍👧); between Latin letters it only hides text. */
+static bool joiner_ok(const struct walk *w, uint32_t prev, size_t next)
+{
+        size_t n;
+        return visible_script(prev) && next < w->len && visible_script(utf8_at(w->s, w->len, next, &n));
+}
+
+static bool has_rtl(struct walk *w)
+{
+        if (w->rtl < 0) {
+                w->rtl = 0;
+                for (size_t i = 0, n; i < w->len; i += n) {
+                        /* code points below U+0590 start with a byte below 0xD6 */
+                        if (w->s[i] < 0xD6) {
+                                n = 1;
+                                continue;
+                        }
+                        if (is_rtl(utf8_at(w->s, w->len, i, &n))) {
+                                w->rtl = 1;
+                                break;
+                        }
+                }
+        }
+        return w->rtl;
+}
+
+/* The unit at s[i] (ESC or a byte >= 0x80): its length in *n and its class, or -1 for
+ * ordinary text. */
+static int unit_at(struct walk *w, size_t i, size_t *n)
+{
+        const unsigned char *s = w->s;
+        if (s[i] == 0x1b) {
+                *n = esc_len(s, w->len, i);
+                w->prev = 0x1b;
+                return INJ_ANSI_ESCAPE;
+        }
+        uint32_t cp = utf8_at(s, w->len, i, n), prev = w->prev;
+        w->prev = cp;
+        if (cp >= 0x80 && cp <= 0x9F) {
+                *n = c1_len(s, w->len, i, cp);
+                return INJ_ANSI_ESCAPE;
+        }
+        if (cp < 0xAD)
+                return -1;
+        if (cp == 0x1F3F4) {
+                *n += flag_tags_len(s, w->len, i + *n);
+                return -1;
+        }
+        if (cp == 0x200C || cp == 0x200D)
+                return joiner_ok(w, prev, i + *n) ? -1 : INJ_HIDDEN_UNICODE;
+        if (cp == 0xFEFF && i == 0)
+                return -1; /* a byte order mark at the start of a file's text */
+        if (is_variation_selector(cp))
+                return is_variation_selector(prev) ? INJ_HIDDEN_UNICODE : -1;
+        if (is_invisible(cp))
+                return INJ_HIDDEN_UNICODE;
+        if (is_bidi_override(cp))
+                return INJ_BIDI_CONTROL;
+        if (is_bidi_mark(cp))
+                return has_rtl(w) ? -1 : INJ_BIDI_CONTROL;
+        return -1;
+}
+
+/* ---- pseudo-tags and phrases ------------------------------------------------------------- */
+
+struct tag_name {
+        const char *name;
+        bool square_any_case;   /* "[inst]" is a chat template token in any case; "[System]"
+                                 * is an ordinary Markdown link text unless it is shouted */
+};
+
+static const struct tag_name TAGS[] = {
+        { "important", false }, { "system", false }, { "sys", true }, { "inst", true },
+        { "instructions", false }, { "im_start", true }, { "im_end", true }, { "admin", false },
+        { "system-reminder", false }, { "system_prompt", false }, { "user_instructions", false },
+};
+
+static bool pseudo_tag_at(const unsigned char *s, size_t len, size_t i)
+{
+        bool square = s[i] == '[';
+        size_t j = i + 1;
+        if (j < len && (s[j] == '/' || s[j] == '|' || s[j] == s[i]))
+                j++;
+        char name[24];
+        size_t n = 0;
+        bool upper = true;
+        for (; j < len && n < sizeof(name) - 1; j++) {
+                unsigned char c = s[j];
+                if (c >= 'a' && c <= 'z')
+                        upper = false;
+                else if (!((c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
+                        break;
+                name[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        name[n] = '\0';
+        if (n < 3 || j >= len)
+                return false;
+        unsigned char end = s[j];
+        if (square ? end != ']' : (end != '>' && end != '|' && end != ' '))
+                return false;
+        for (size_t k = 0; k < ARRAY_SIZE(TAGS); k++)
+                if (!strcmp(TAGS[k].name, name))
+                        return !square || upper || TAGS[k].square_any_case;
+        return false;
+}
+
+static int phrase_at(struct injection *g, const unsigned char *s, size_t len, size_t i)
+{
+        if (i + 4 > len)
+                return 0;
+        char w[4];
+        for (int k = 0; k < 4; k++) {
+                unsigned char c = s[i + k];
+                w[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : (c == '\t' || c == '\n' || c == '\r') ? ' ' : c);
+        }
+        size_t a = 0;
+        while (a < ARRAY_SIZE(ANCHORS) && memcmp(ANCHORS[a], w, 4))
+                a++;
+        if (a == ARRAY_SIZE(ANCHORS))
+                return 0;
+        int r = pcre2_match(g->phrase, s, len, i, 0, g->md, NULL);
+        if (r == PCRE2_ERROR_NOMATCH)
+                return 0;
+        return r < 0 ? -EIO : 1;
+}
+
+static int search(struct injection *g, pcre2_code *re, const char *text, size_t len)
+{
+        int r = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, g->md, NULL);
+        if (r == PCRE2_ERROR_NOMATCH)
+                return 0;
+        return r < 0 ? -EIO : 1;
+}
+
+int injection_scan(struct injection *g, const char *text, size_t len, enum injection_context ctx,
+                   unsigned *found)
+{
+        const unsigned char *s = (const unsigned char *)text;
+        struct walk w = { .s = s, .len = len, .rtl = -1 };
+        unsigned f = 0;
+        bool prev_alnum = false;
+        *found = 0;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = s[i];
+                if (c < 0x80 && c != 0x1b) {
+                        unsigned char k = ASCII[c];
+                        if (k & A_TAG) {
+                                if (pseudo_tag_at(s, len, i))
+                                        f |= 1u << INJ_PSEUDO_TAG;
+                        } else if ((k & A_ANCHOR) && !prev_alnum && !(f & (1u << INJ_PHRASE))) {
+                                int r = phrase_at(g, s, len, i);
+                                if (r < 0)
+                                        return r;
+                                if (r)
+                                        f |= 1u << INJ_PHRASE;
+                        }
+                        prev_alnum = k & A_ALNUM;
+                        w.prev = c;
+                        i++;
+                        continue;
+                }
+                size_t n;
+                int cls = unit_at(&w, i, &n);
+                if (cls >= 0)
+                        f |= 1u << cls;
+                prev_alnum = cls < 0;
+                i += n;
+        }
+        if (ctx == INJ_DESCRIPTION) {
+                int r = search(g, g->sensitive, text, len);
+                if (r > 0)
+                        f |= 1u << INJ_SENSITIVE_PATH;
+                int r2 = r < 0 ? r : search(g, g->redirect, text, len);
+                if (r2 < 0)
+                        return r2;
+                if (r2 > 0)
+                        f |= 1u << INJ_TOOL_REDIRECT;
+        }
+        *found = f;
+        return 0;
+}
+
+int injection_strip(const char *text, size_t len, struct buf *out)
+{
+        const unsigned char *s = (const unsigned char *)text;
+        struct walk w = { .s = s, .len = len, .rtl = -1 };
+        size_t kept = 0; /* s[kept, i) is ordinary text not yet copied */
+        bool removed = false;
+        for (size_t i = 0; i < len;) {
+                if (s[i] < 0x80 && s[i] != 0x1b) {
+                        w.prev = s[i++];
+                        continue;
+                }
+                size_t n;
+                int cls = unit_at(&w, i, &n);
+                if (cls < 0 || !((1u << cls) & INJ_STRIPPABLE)) {
+                        i += n;
+                        continue;
+                }
+                if (buf_append(out, s + kept, i - kept) < 0)
+                        return -ENOMEM;
+                removed = true;
+                i += n;
+                kept = i;
+        }
+        if (buf_append(out, s + kept, len - kept) < 0)
+                return -ENOMEM;
+        return removed;
+}
