@@ -1,9 +1,11 @@
 /* The policy applied to what the host asks (threats.md §2): the method deny list, then per
  * method: tools/call through the tool rules (hidden -> "Unknown tool", visible but refused
- * -> a result the model can read, kill switch, rate limits, confirmation), resources/read
+ * -> a result the model can read, a tool that changed since it was pinned, kill switch,
+ * rate limits, confirmation by the user), mcp.redact.arguments, resources/read
  * of file:// URIs held to the read roots, and roots the host hands back inside a retried
  * request's inputResponses. Only the requests a rule needs look at are parsed with
  * jansson; everything else is decided on the reader's spans. */
+#include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -44,17 +46,6 @@ static const char *deny_kind(const struct rule_decision *d)
         return "tool_denied";
 }
 
-/* Confirmation through MCP elicitation (policy.md "confirm") is issue 7's: it plugs in
- * here, asking the host and holding the call until the answer. Until then such a tool is
- * refused (fail closed) and the launch lists "confirm" as not enforced. */
-static void confirm_check(const struct tool_rule *t, struct rule_decision *d)
-{
-        char at[RULE_POINTER_MAX];
-        rule_format(at, sizeof(at), "%s/confirm", t->pointer);
-        rule_deny(d, at, "tool %s needs confirmation, and confirmation by elicitation is not "
-                  "supported by this build", t->name);
-}
-
 static bool rate_allows(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
                         const struct tool_rule *t, uint64_t now_ns, struct verdict *v)
 {
@@ -81,7 +72,7 @@ static bool rate_allows(struct inspector *ins, const struct jsonrpc_msg *m, stru
 }
 
 static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
-                             uint64_t now_ns, struct verdict *v)
+                             uint64_t now_ns, struct verdict *v, bool *rewritten)
 {
         struct rule_decision d;
         const char *name = e->tool ? e->tool : "";
@@ -89,6 +80,13 @@ static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m,
         /* a hidden tool is answered exactly like one that does not exist */
         if (!t || t->action == TOOL_DENY) {
                 tool_check_call(t, ins->rules.scopes, ins->rules.paths, NULL, &d);
+                refuse_request(ins, m, e, JSONRPC_INVALID_PARAMS, "tool_denied", &d, 0, now_ns, v);
+                return false;
+        }
+        /* threats.md §3 "rug pull": a tool that changed since it was pinned does not exist
+         * for the model until the user approves the change */
+        if (guard_pin_hides_tool(ins, name)) {
+                rule_deny(&d, "/mcp/pin/on_change", "tool %s changed since it was pinned", name);
                 refuse_request(ins, m, e, JSONRPC_INVALID_PARAMS, "tool_denied", &d, 0, now_ns, v);
                 return false;
         }
@@ -112,11 +110,8 @@ static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m,
         memcpy(rule, d.rule, sizeof(rule));
         if (!rate_allows(ins, m, e, t, now_ns, v))
                 return false;
-        if (t->confirm) {
-                confirm_check(t, &d);
-                refuse_request(ins, m, e, 0, "tool_denied", &d, 0, now_ns, v);
+        if (t->confirm && confirm_call(ins, m, e, t, now_ns, v, rewritten) == CONFIRM_ANSWERED)
                 return false;
-        }
         e->rule = strdup(rule);
         return true;
 }
@@ -204,9 +199,30 @@ bool decide_host_request(struct inspector *ins, const struct jsonrpc_msg *m, str
                 refuse_request(ins, m, e, CODE_FORBIDDEN, "method_denied", &d, 0, now_ns, v);
                 return false;
         }
-        bool ok = !strcmp(e->method, "tools/call") ? decide_tool_call(ins, m, e, now_ns, v)
+        if (!strcmp(e->method, "initialize"))
+                confirm_note_initialize(ins, m);
+        bool ok = !strcmp(e->method, "tools/call") ? decide_tool_call(ins, m, e, now_ns, v, rewritten)
                                                      : decide_other(ins, m, e, now_ns, v);
-        return ok && filter_input_responses(ins, m, e, now_ns, v, rewritten);
+        /* a confirmed 2026-07-28 retry was rewritten without its inputResponses already */
+        if (!ok || (!*rewritten && !filter_input_responses(ins, m, e, now_ns, v, rewritten)))
+                return false;
+        bool failed;
+        if (guard_arguments(ins, m, e, now_ns, v, &failed))
+                *rewritten = true;
+        else if (failed)
+                return false;
+        if (e->flags & INFLIGHT_HELD) {
+                /* the call waits for the user; what is forwarded then is what is held now */
+                if (confirm_hold(ins, e, *rewritten ? v->to_peer->data : m->buf,
+                                 *rewritten ? v->to_peer->len - 1 : m->len) < 0) {
+                        rule_deny(&d, "/mcp/tools", "out of memory holding the call for confirmation");
+                        refuse_request(ins, m, e, JSONRPC_INTERNAL_ERROR, "tool_denied", &d, 0, now_ns, v);
+                        return false;
+                }
+                buf_reset(v->to_peer);
+                *rewritten = false;
+        }
+        return true;
 }
 
 /* The answer a refusal gets under the request's id (design.md "How a refusal is answered"). */

@@ -1,8 +1,9 @@
 /* The policy applied to what the server sends (threats.md §2): its own requests and
  * notifications against mcp.methods.server (a refused request is answered on the server's
- * stdin and the host never sees it), tools/list results with the hidden tools taken out,
- * and, in the 2026-07-28 era, the requests a result carries in inputRequests, held to the
+ * stdin and the host never sees it), responses through the content guards (guard-tools.c,
+ * guard-content.c), and, in the 2026-07-28 era, the requests a result carries in inputRequests, held to the
  * same method rules as if they had come on their own. */
+#include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -36,42 +37,6 @@ bool decide_server_message(struct inspector *ins, const struct jsonrpc_msg *m, s
         return false;
 }
 
-/* threats.md §2 "tools/call of a tool the policy denies or hides": the model never learns a
- * hidden tool exists. Each page is filtered on its own; nextCursor is kept, so a host that
- * follows it gets the next page filtered too. */
-static bool filter_tools_list(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
-                              struct verdict *v)
-{
-        _cleanup_json_ json_t *res = json_loadb(m->buf + m->result.off, m->result.len,
-                                                JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-        json_t *tools = json_object_get(res, "tools");
-        if (!res) {
-                /* fail closed: a list that cannot be filtered is not shown */
-                answer_error(v->to_peer, e->id_raw, e->id_len, JSONRPC_INTERNAL_ERROR,
-                             "mcpcage: the tools/list result cannot be checked against the policy");
-                record_security(ins, "tool_denied", "warning", "tools/list result unreadable; withheld",
-                                m->buf, m->id, NULL);
-                return false;
-        }
-        size_t removed = 0;
-        for (size_t i = 0; i < json_array_size(tools);) {
-                json_t *name = json_object_get(json_array_get(tools, i), "name");
-                if (json_is_string(name) &&
-                    tool_visible(ins->rules.tools, json_string_value(name), json_string_length(name))) {
-                        i++;
-                        continue;
-                }
-                json_array_remove(tools, i);
-                removed++;
-        }
-        if (!removed)
-                return true;
-        log_debug("inspector: %zu tool(s) hidden from tools/list", removed);
-        if (jsonrpc_append_result(v->to_peer, e->id_raw, e->id_len, res) < 0)
-                answer_error(v->to_peer, e->id_raw, e->id_len, JSONRPC_INTERNAL_ERROR, "mcpcage: out of memory");
-        return false;
-}
-
 /* One embedded request: its method against mcp.methods.server, audited as a server_request. */
 static void check_input_request(struct inspector *ins, const struct inflight *e, json_t *req,
                                 struct rule_decision *d)
@@ -97,6 +62,7 @@ static bool check_input_required(struct inspector *ins, const struct jsonrpc_msg
                                                 JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         json_t *reqs = json_object_get(res, "inputRequests"), *req;
         const char *key;
+        confirm_remember_state(ins, e, res);
         rule_allow(&d, "/mcp/methods/server");
         if (!res || (reqs && !json_is_object(reqs)))
                 rule_deny(&d, "/mcp/methods/server", "the inputRequests cannot be checked");
@@ -130,14 +96,28 @@ static bool is_input_required(const struct jsonrpc_msg *m)
         return json_is_string(s) && !strcmp(json_string_value(s), "input_required");
 }
 
+/* Content that reaches the model: results of the methods that hand it server text, and
+ * every error (message and data). */
+static bool carries_content(const char *method)
+{
+        return !strcmp(method, "tools/call") || !strcmp(method, "resources/read") ||
+               !strcmp(method, "prompts/get");
+}
+
 bool transform_server_result(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
                              struct verdict *v)
 {
+        if (m->kind == MSG_ERROR)
+                return guard_content(ins, m, e, "/error", v);
         if (m->kind != MSG_RESULT)
                 return true;
         if (is_input_required(m))
                 return check_input_required(ins, m, e, v);
-        if (ins->rules.hides_tools && !strcmp(e->method, "tools/list"))
-                return filter_tools_list(ins, m, e, v);
+        if (!strcmp(e->method, "tools/list"))
+                return guard_tools_list(ins, m, e, v);
+        if (!strcmp(e->method, "initialize") || !strcmp(e->method, "server/discover"))
+                return guard_identity(ins, m, e, v);
+        if (carries_content(e->method))
+                return guard_content(ins, m, e, "/result", v);
         return true;
 }

@@ -1,6 +1,7 @@
 /* Lines from the host: requests are recorded in flight and forwarded as their original
  * bytes; what is malformed or ambiguous is answered by mcpcage and never reaches the
  * server (threats.md §4). */
+#include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
 #include "util/log.h"
 
@@ -71,17 +72,23 @@ static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t 
                 inflight_free(e);
                 return;
         }
+        if (e->flags & INFLIGHT_HELD)
+                return; /* waits for the user's confirmation; the server has not seen it */
         e->flags |= INFLIGHT_FORWARDED;
         if (ins->rules.call_timeout_ns)
                 deadline_link(&ins->deadlines, e, now_ns + ins->rules.call_timeout_ns);
         v->forward = !rewritten;
 }
 
-/* An answer to one of the server's requests (sampling, elicitation, roots, ping). */
-static void host_response(struct inspector *ins, const struct jsonrpc_msg *m, struct verdict *v)
+/* An answer to one of the server's requests (sampling, elicitation, roots, ping), or to
+ * mcpcage's own confirmation question. */
+static void host_response(struct inspector *ins, const struct jsonrpc_msg *m, uint64_t now_ns,
+                          struct verdict *v)
 {
         struct direction *d = &ins->server;
         struct inflight *e = m->id_key ? idtable_remove(d->inflight, m->id_key, m->id_key_len) : NULL;
+        if (!e && confirm_host_response(ins, m, now_ns, v))
+                return;
         if (!e) {
                 if (m->id_key && idring_take(&d->cancelled, m->id_key, m->id_key_len))
                         return;
@@ -132,7 +139,7 @@ void host_line(struct inspector *ins, const char *line, size_t len, uint64_t now
                 break;
         case MSG_RESULT:
         case MSG_ERROR:
-                host_response(ins, &m, v);
+                host_response(ins, &m, now_ns, v);
                 break;
         default:
                 break;

@@ -29,6 +29,12 @@ static void server_response(struct inspector *ins, const struct jsonrpc_msg *m, 
                                 m->id, NULL);
                 return;
         }
+        if (e->flags & INFLIGHT_HELD) {
+                /* the server never saw this id: it is guessing */
+                record_security(ins, "spoofed_response", "warning",
+                                "response for a request the server has not been sent", m->buf, m->id, e->tool);
+                return;
+        }
         e = idtable_remove(d->inflight, m->id_key, m->id_key_len);
         if (e->flags & INFLIGHT_ANSWERED) {
                 record_security(ins, "spoofed_response", "warning",

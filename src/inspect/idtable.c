@@ -63,6 +63,8 @@ void inflight_free(struct inflight *e)
         free(e->tool);
         free(e->uri);
         json_decref(e->arguments);
+        json_decref(e->redactions);
+        json_decref(e->marks);
         free(e);
 }
 

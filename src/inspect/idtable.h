@@ -17,6 +17,8 @@ enum inflight_flag {
         INFLIGHT_FORWARDED = 1u << 1,   /* the peer saw the request */
         INFLIGHT_NUL_NAME = 1u << 2,    /* the tool name or uri decodes with a U+0000 in it */
         INFLIGHT_DENIED = 1u << 3,      /* the policy refused it (decision "deny") */
+        INFLIGHT_HELD = 1u << 4,        /* waiting for the user's confirmation (legacy era) */
+        INFLIGHT_CONFIRMED = 1u << 5,   /* the user confirmed it */
 };
 
 /* Host requests forwarded under mcp.limits.call_timeout, oldest first. With one timeout for
@@ -35,6 +37,8 @@ struct inflight {
         char *tool;             /* tools/call params.name, owned or NULL */
         char *uri;              /* resources/read params.uri, owned or NULL */
         json_t *arguments;      /* sanitised arguments for the audit record, or NULL */
+        json_t *redactions;     /* {kind: count} of the call record, or NULL */
+        json_t *marks;          /* the call record's flags ("injection:hidden_unicode"), or NULL */
         char *rule;             /* owned: JSON pointer of the rule that decided, or NULL */
         char *reason;           /* owned: why it was refused, or NULL */
         uint64_t deadline_ns;   /* call_timeout: when the host gets an error (0 = none) */

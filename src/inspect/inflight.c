@@ -46,9 +46,10 @@ struct inflight *inflight_from_request(struct inspector *ins, struct jsonrpc_msg
                 e->uri = decode_string(m->buf, m->p_uri, &nul);
         if (nul)
                 e->flags |= INFLIGHT_NUL_NAME;
+        struct sanitize_hooks hooks = { guard_redact_for_audit, ins };
         if (with_arguments && ins->audit && m->p_arguments.len)
                 e->arguments = sanitize_arguments(m->buf + m->p_arguments.off, m->p_arguments.len,
-                                                  ins->args_mode, NULL);
+                                                  ins->args_mode, ins->guards.redactor ? &hooks : NULL);
         return e;
 }
 
@@ -67,6 +68,7 @@ bool cancel_passes(struct inspector *ins, struct direction *d, const struct json
                 return true;
         if (e->flags & INFLIGHT_ANSWERED)
                 return false;
+        bool held = e->flags & INFLIGHT_HELD;
         /* The peer should not answer a cancelled request; if it does anyway, the answer is
          * dropped quietly (the sender ignores it too). Closing the entry now keeps requests
          * that are never answered from filling the table. */
@@ -75,5 +77,5 @@ bool cancel_passes(struct inspector *ins, struct direction *d, const struct json
                 record_call(ins, e, "cancelled", 0, now_ns);
         idring_add(&d->cancelled, key, key_len);
         inflight_free(e);
-        return true;
+        return !held; /* the server never saw a call held for confirmation */
 }

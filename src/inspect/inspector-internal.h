@@ -1,6 +1,9 @@
 /* Shared between the inspector's files: the state of one session's inspection. */
 #pragma once
 
+#include "inspect/guards/injection.h"
+#include "inspect/guards/pin.h"
+#include "inspect/guards/redact.h"
 #include "inspect/idtable.h"
 #include "inspect/inspector.h"
 #include "inspect/jsonrpc.h"
@@ -11,6 +14,8 @@
 #include "inspect/rules/scopes.h"
 #include "inspect/rules/tools.h"
 #include "inspect/sanitize.h"
+
+#include <string.h>
 
 /* The policy's mcp rules, compiled once at inspector_new (policy-rules.c). */
 struct inspect_rules {
@@ -27,6 +32,21 @@ struct inspect_rules {
         uint64_t call_timeout_ns;       /* 0 = none */
         char *kill_path;                /* mcp.kill_switch, or NULL */
         bool killed;                    /* SIGUSR1 until SIGUSR2 */
+};
+
+/* mcp.injection.action */
+enum injection_action { INJECTION_OFF, INJECTION_FLAG, INJECTION_STRIP, INJECTION_BLOCK };
+
+/* The content guards (threats.md §3): redaction, injection, pinning. */
+struct guards {
+        struct redactor *redactor;      /* built at inspector_set_server (env secrets known) */
+        unsigned *counts;               /* per redaction kind, for one message */
+        struct injection *injection;
+        enum injection_action action;
+        struct pin_session *pin;        /* NULL until inspector_set_server */
+        bool pin_block;                 /* mcp.pin.on_change block */
+        json_t *pin_reported;           /* what was audited as pin_changed this session */
+        struct buf rewrite, scratch, stripped;
 };
 
 /* The requests one side sent that the other side has not answered yet. */
@@ -47,6 +67,10 @@ struct inspector {
         struct inspector_stats stats;
         struct inspect_rules rules;
         struct deadline_list deadlines; /* host requests under call_timeout */
+        struct guards guards;
+        struct confirm_table *confirm;
+        bool host_elicitation;          /* initialize declared capabilities.elicitation */
+        char *server_name;              /* for the confirmation question */
 };
 
 /* The rule pointer recorded for an "allow" nobody narrowed: the whole policy (RFC 6901 ""),
@@ -110,6 +134,58 @@ bool decide_server_message(struct inspector *ins, const struct jsonrpc_msg *m, s
  * false: v->to_peer holds what goes to the host instead. */
 bool transform_server_result(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e,
                              struct verdict *v);
+
+/* Content guards (guard-content.c): redaction and injection over the decoded strings of a
+ * response from the server to host request e, below scope ("/result", "/error"). True:
+ * forward the original bytes; false: v->to_peer holds what goes to the host instead. */
+bool guard_content(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e, const char *scope,
+                   struct verdict *v);
+/* mcp.redact.arguments on a host request's params.arguments: true with the rewritten
+ * request in v->to_peer when something was redacted; refused (false, *failed) when the
+ * arguments could not be checked. */
+bool guard_arguments(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e, uint64_t now_ns,
+                     struct verdict *v, bool *failed);
+/* What the injection scan found in one message: a class bit each, and where first. */
+#define GUARD_POINTER_MAX 256
+struct findings {
+        unsigned bits;
+        char at[INJ_N_CLASSES][GUARD_POINTER_MAX];
+};
+/* A pointer cut to fit dst without splitting a UTF-8 sequence. */
+static inline void guard_copy_pointer(char *dst, size_t size, const char *src)
+{
+        size_t n = strlen(src);
+        if (n >= size) {
+                n = size - 1;
+                while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+                        n--;
+        }
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+/* The walk over one scope of msg: 1 when ins->guards.rewrite holds the new message, 0 when
+ * nothing changed, <0 on error (err). Redaction counts go to ins->guards.counts. */
+int guard_walk(struct inspector *ins, const char *msg, size_t len, const char *scope, struct redact_sel sel,
+               enum injection_context ctx, struct findings *f, struct mc_error *err);
+/* Audit records and call flags (e may be NULL) for what one message carried. */
+void guard_report(struct inspector *ins, struct inflight *e, const struct findings *f, const char *where);
+/* The redaction the audit's sanitiser applies to argument strings. */
+json_t *guard_redact_for_audit(void *ctx, const char *s, size_t len);
+int guards_init(struct inspector *ins, struct mc_error *err);
+void guards_free(struct guards *g);
+/* tools/list (guard-tools.c): hidden tools removed, descriptions scanned for injection,
+ * every tool compared with its pin; initialize / server/discover: serverInfo and
+ * instructions pinned and scanned. Same return convention as guard_content. */
+bool guard_tools_list(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e, struct verdict *v);
+bool guard_identity(struct inspector *ins, const struct jsonrpc_msg *m, struct inflight *e, struct verdict *v);
+/* A tools/call the pin says the model must not reach (block): true to refuse as unknown. */
+bool guard_pin_hides_tool(struct inspector *ins, const char *name);
+
+/* Audit records of the guards (records.c). */
+void record_injection(struct inspector *ins, const struct inflight *e, const char *cls, const char *pointer,
+                      const char *where, const char *action);
+void record_pin_changed(struct inspector *ins, const char *what, const char *detail, const char *tool);
+void mark_call(struct inflight *e, const char *flag);
 
 /* Roots (roots.c): a host answer to the server's roots/list (legacy era) with roots outside
  * the policy removed; true: forward the original bytes, false: v->to_peer holds the line. */

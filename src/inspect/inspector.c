@@ -1,7 +1,9 @@
 /* The inspector's life cycle and the entry points the relay calls. Each line goes through
  * one pipeline (framer -> classify -> decide -> answer/forward); the per-direction steps
  * are in from-host.c and from-server.c, the audit records in records.c. */
+#include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -33,6 +35,57 @@ static int read_config(struct inspector *ins, const struct policy *p, struct mc_
         return 0;
 }
 
+/* The redactor of the policy and the env.from_file values (compiled once per set). */
+static int use_redactor(struct inspector *ins, const char *const *env_secrets, struct mc_error *err)
+{
+        struct redactor *r;
+        int k = redactor_new(ins->policy->root, env_secrets, &r, err);
+        if (k < 0)
+                return mc_error_prefix(err, "policy %s: mcp.redact", ins->policy->path);
+        unsigned *counts = calloc(redactor_n_kinds(r) + 1, sizeof(*counts));
+        if (!counts) {
+                redactor_free(r);
+                return mc_error_set(err, ENOMEM, "inspector: out of memory");
+        }
+        if (ins->guards.redactor)
+                redactor_free(ins->guards.redactor);
+        free(ins->guards.counts);
+        ins->guards.redactor = r;
+        ins->guards.counts = counts;
+        return 0;
+}
+
+static int open_pin(struct inspector *ins, const struct inspector_server *srv, struct mc_error *err)
+{
+        char key[PIN_HEX];
+        _cleanup_free_ char *dir = pin_dir(srv->state_home);
+        if (!dir || pin_key(ins->policy->sha256, srv->exe, srv->argv, key) < 0)
+                return mc_error_set(err, ENOMEM, "inspector: out of memory");
+        struct pin_origin o = { .dir = dir, .key = key, .server = srv->name,
+                                .policy_sha256 = ins->policy->sha256, .exe = srv->exe, .argv = srv->argv };
+        pin_session_free(ins->guards.pin);
+        ins->guards.pin = NULL;
+        int r = pin_session_open(&ins->guards.pin, &o, err);
+        if (r < 0)
+                return mc_error_prefix(err, "mcp.pin");
+        log_debug("inspector: pin %.12s (%s)", key, dir);
+        return 0;
+}
+
+int inspector_set_server(struct inspector *ins, const struct inspector_server *srv, struct mc_error *err)
+{
+        free(ins->server_name);
+        ins->server_name = srv->name ? strdup(srv->name) : NULL;
+        if (srv->env_secrets && srv->env_secrets[0]) {
+                int r = use_redactor(ins, srv->env_secrets, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!srv->state_home || !srv->exe || !srv->argv)
+                return 0;
+        return open_pin(ins, srv, err);
+}
+
 int inspector_new(struct inspector **out, const struct policy *p, struct audit *a,
                   struct mc_error *err)
 {
@@ -48,6 +101,12 @@ int inspector_new(struct inspector **out, const struct policy *p, struct audit *
         int r = read_config(ins, p, err);
         if (r >= 0)
                 r = rules_compile(&ins->rules, p, err);
+        if (r >= 0)
+                r = guards_init(ins, err);
+        if (r >= 0)
+                r = use_redactor(ins, NULL, err);
+        if (r >= 0 && confirm_table_new(&ins->confirm) < 0)
+                r = mc_error_set(err, ENOMEM, "inspector: out of memory");
         if (r >= 0 && (idtable_new(&ins->host.inflight, IDTABLE_DEFAULT_MAX) < 0 ||
                        idtable_new(&ins->server.inflight, IDTABLE_DEFAULT_MAX) < 0))
                 r = mc_error_set(err, ENOMEM, "inspector: out of memory");
@@ -73,6 +132,9 @@ void inspector_free(struct inspector *ins)
         direction_clear(&ins->host);
         direction_clear(&ins->server);
         rules_free(&ins->rules);
+        guards_free(&ins->guards);
+        confirm_table_free(ins->confirm);
+        free(ins->server_name);
         buf_free(&ins->to_peer);
         buf_free(&ins->to_sender);
         free(ins);
@@ -172,7 +234,11 @@ void inspect_oversize(struct inspector *ins, bool from_host, const char *head, s
 
 uint64_t inspector_next_deadline(const struct inspector *ins)
 {
-        return ins->deadlines.head ? ins->deadlines.head->deadline_ns : 0;
+        uint64_t calls = ins->deadlines.head ? ins->deadlines.head->deadline_ns : 0;
+        uint64_t confirms = confirm_next_deadline(ins->confirm);
+        if (!calls || (confirms && confirms < calls))
+                return confirms;
+        return calls;
 }
 
 /* mcp.limits.call_timeout: the host gets an error under the request's id, the server a
@@ -204,6 +270,7 @@ void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v)
                 time_out(ins, e, now_ns, v);
                 inflight_free(e);
         }
+        confirm_tick(ins, now_ns, v);
 }
 
 void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,

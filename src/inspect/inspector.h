@@ -27,6 +27,19 @@ int inspector_new(struct inspector **out, const struct policy *p, struct audit *
                   struct mc_error *err);
 void inspector_free(struct inspector *ins);
 
+/* What is known of the server once it is launched (call before the first line):
+ * env.from_file values join the redaction set (kind env_secret), and the session is
+ * compared with its pin (mcp.pin; key: policy sha256, resolved executable, argv). A pin
+ * file that cannot be trusted or read is an error (fail closed: the run stops). */
+struct inspector_server {
+        const char *name;               /* the audit log's server name (shown when confirming) */
+        const char *exe;                /* the resolved executable */
+        char *const *argv;              /* as given, NULL-terminated */
+        const char *const *env_secrets; /* NULL-terminated, or NULL */
+        const char *state_home;         /* $XDG_STATE_HOME (pins under mcpcage/pins); NULL: no pin */
+};
+int inspector_set_server(struct inspector *ins, const struct inspector_server *srv, struct mc_error *err);
+
 /* line excludes the "\n"; it may end in "\r" (tolerated and kept). now_ns: CLOCK_MONOTONIC. */
 void inspect_from_host(struct inspector *ins, const char *line, size_t len, uint64_t now_ns,
                        struct verdict *v);

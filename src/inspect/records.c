@@ -6,6 +6,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +53,8 @@ void record_call(struct inspector *ins, const struct inflight *e, const char *st
             set(f, "duration_ms", json_integer((json_int_t)ms)) < 0 ||
             set(f, "request_bytes", json_integer((json_int_t)e->request_bytes)) < 0 ||
             set(f, "response_bytes", json_integer((json_int_t)response_bytes)) < 0 ||
-            set(f, "redactions", json_object()) < 0 || set(f, "flags", json_array()) < 0) {
+            set(f, "redactions", e->redactions ? json_incref(e->redactions) : json_object()) < 0 ||
+            set(f, "flags", e->marks ? json_incref(e->marks) : json_array()) < 0) {
                 log_error("inspector: out of memory building a call record");
                 return;
         }
@@ -91,4 +93,51 @@ void record_security(struct inspector *ins, const char *kind, const char *severi
                 return;
         _cleanup_free_ char *id_raw = id.len ? strndup(buf + id.off, id.len) : NULL;
         audit_security(ins->audit, kind, severity, detail, id_raw, tool);
+}
+
+void mark_call(struct inflight *e, const char *flag)
+{
+        if (!e->marks)
+                e->marks = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(e->marks, i, v)
+                if (!strcmp(json_string_value(v), flag))
+                        return;
+        if (e->marks)
+                json_array_append_new(e->marks, json_string(flag));
+}
+
+/* A security record with the fields of the guards: where (JSON pointer) and what class,
+ * never the content. */
+static void emit_guard_security(struct inspector *ins, const char *kind, const char *detail,
+                                const struct inflight *e, const char *tool, json_t *extra)
+{
+        _cleanup_json_ json_t *more = extra;
+        log_debug("inspector: %s: %s", kind, detail);
+        if (!ins->audit)
+                return;
+        _cleanup_json_ json_t *f = json_pack("{s:s, s:s, s:s}", "kind", kind, "severity", "warning",
+                                             "detail", detail);
+        if (!f || (e && set(f, "id", id_value(e->id_raw, e->id_len)) < 0) ||
+            set_opt_str(f, "tool", tool) < 0 || (more && json_object_update(f, more) < 0)) {
+                log_error("inspector: out of memory building a %s record", kind);
+                return;
+        }
+        audit_emit(ins->audit, "security", TAKE_PTR(f));
+}
+
+void record_injection(struct inspector *ins, const struct inflight *e, const char *cls, const char *pointer,
+                      const char *where, const char *action)
+{
+        char detail[200];
+        snprintf(detail, sizeof(detail), "%s in the %s response (%s)", cls, where,
+                 !strcmp(action, "block") ? "blocked" : !strcmp(action, "strip") ? "stripped" : "flagged");
+        emit_guard_security(ins, "injection", detail, e, e ? e->tool : NULL,
+                            json_pack("{s:s, s:s, s:s}", "class", cls, "pointer", pointer, "action", action));
+}
+
+void record_pin_changed(struct inspector *ins, const char *what, const char *detail, const char *tool)
+{
+        emit_guard_security(ins, "pin_changed", detail, NULL, tool, json_pack("{s:s}", "changed", what));
 }

@@ -228,7 +228,7 @@ static void test_rate_kill_confirm(void)
         tap_ok(audit_count("\"kind\":\"kill_switch\"", NULL, NULL) >= 4, "kill switch refusals and toggles audited");
 
         call_tool(99, "dangerous", "{}");
-        tap_ok(refused("confirmation by elicitation is not supported"), "confirm: true fails closed");
+        tap_ok(refused("did not declare the elicitation capability"), "confirm: true without elicitation: refused, saying why");
 }
 
 static void test_methods(void)
