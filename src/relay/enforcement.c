@@ -39,7 +39,6 @@ static bool set(json_t *v)
         }
 }
 
-static bool not_none(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "none"); }
 static bool not_host(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "host"); }
 
 /* Every member of an object that is itself set ({"read": [], "deny": ["**\/.env"]}). */
@@ -65,19 +64,18 @@ static bool any_confirm(json_t *tools)
 
 static const struct unenforced table[] = {
         { "network.mode", "/network/mode", not_host, true },
-        { "seccomp profile", "/seccomp/profile", not_none, true },
         { "limits.memory", "/limits/memory", set, false },
         { "limits.pids", "/limits/pids", set, false },
         { "limits.cpu", "/limits/cpu", set, false },
-        { "limits.wall_time", "/limits/wall_time", set, false },
         { "mcp.redact", "/mcp/redact", any_member_set, false },
         { "mcp.injection", "/mcp/injection/action", set, false },
         { "mcp.pin", "/mcp/pin/on_change", set, false },
         { "confirm", "/mcp/tools", any_confirm, false },
 };
 
-/* The `require` features this build provides (src/sandbox: namespaces, the Landlock fallback). */
-static const char *const provided[] = { "namespaces", "landlock", NULL };
+/* The `require` features this build provides (src/sandbox: namespaces, the Landlock fallback,
+ * seccomp). */
+static const char *const provided[] = { "namespaces", "landlock", "seccomp", NULL };
 
 json_t *enforcement_not_enforced(const struct policy *p)
 {

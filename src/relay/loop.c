@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -25,11 +26,12 @@
 #include "relay/passthrough.h"
 #include "relay/queue.h"
 #include "relay/cleanup-compat.h"
+#include "sandbox/violations.h"
 #include "util/log.h"
 
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
-           T_SIGNAL, T_TIMER, T_PIDFD, T_COUNT };
+           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_COUNT };
 
 enum stage { STAGE_RUNNING, STAGE_GRACE, STAGE_TERM, STAGE_KILL };
 
@@ -49,7 +51,7 @@ struct loop {
         struct passthrough err;         /* the server's stderr on its way to ours */
         uint64_t now;
         enum stage stage;
-        uint64_t stage_deadline, flush_deadline, armed_deadline;
+        uint64_t stage_deadline, flush_deadline, armed_deadline, wall_deadline;
         bool reason_set, drained, close_child_in;
         bool signalled;                 /* we sent the server SIGTERM or SIGKILL */
         struct fd_flags in_flags, out_flags, err_flags;
@@ -79,6 +81,7 @@ const char *relay_reason_name(enum relay_reason r)
         case RELAY_HOST_CLOSED: return "host_closed";
         case RELAY_CHILD_EXITED: return "child_exited";
         case RELAY_SIGNAL: return "signal";
+        case RELAY_WALL_TIME: return "wall_time";
         default: return "child_exited";
         }
 }
@@ -303,6 +306,67 @@ static int pump_stderr(struct loop *l)
         return r < 0 ? r : 0;
 }
 
+/* ---- the sandbox's reports: seccomp refusals, limits ---- */
+
+static void security(struct loop *l, const char *kind, const char *severity, json_t *f)
+{
+        if (!f || json_object_set_new(f, "kind", json_string(kind)) < 0 ||
+            json_object_set_new(f, "severity", json_string(severity)) < 0) {
+                json_decref(f);
+                log_warn("audit: cannot build a %s record (out of memory)", kind);
+                return;
+        }
+        int r = l->cfg->audit ? audit_emit(l->cfg->audit, "security", f) : (json_decref(f), 0);
+        if (r < 0)
+                log_warn("audit: writing a %s record: %s", kind, strerror(-r));
+}
+
+/* threats.md §1: every refusal is answered here (with the profile's errno) and reported at
+ * most once a second per syscall; the batch bound keeps a looping server from starving the
+ * protocol. */
+static void on_violations(struct loop *l)
+{
+        struct violation_report rep[16];
+        size_t n = 0;
+        int r = violations_handle(l->cfg->child->violations, l->now, rep, 16, &n);
+        for (size_t i = 0; i < n; i++) {
+                const char *err = strerrorname_np(rep[i].answer);
+                bool fallback = rep[i].answer == ENOSYS;
+                char detail[192];
+                snprintf(detail, sizeof(detail), "%.40s refused with %.32s (pid %d in the sandbox)%s",
+                         rep[i].syscall, err ? err : "?", (int)rep[i].pid,
+                         rep[i].count > 1 ? ", repeated" : "");
+                security(l, "seccomp_violation", fallback ? "info" : "warning",
+                         json_pack("{s:s, s:s, s:i, s:I, s:s?}", "detail", detail, "syscall", rep[i].syscall,
+                                   "pid", (int)rep[i].pid, "count", (json_int_t)rep[i].count, "answer", err));
+                /* ENOSYS answers are the fallbacks libc and libuv expect: only with -v. */
+                if (fallback)
+                        log_info("seccomp: %s", detail);
+                else
+                        log_warn("seccomp: %s", detail);
+        }
+        if (r == -EPIPE || (r < 0 && r != -EINTR)) {
+                if (r != -EPIPE)
+                        log_warn("seccomp: reading the listener: %s", strerror(-r));
+                watch_close(l, T_SECCOMP);
+        }
+}
+
+/* Action kill: the kernel ended the server; init passes the signal on (as 128+N from a pid
+ * namespace). */
+static void report_sigsys(struct loop *l, int status)
+{
+        bool sys = (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
+                   (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
+        if (!l->cfg->seccomp_kills || !sys)
+                return;
+        security(l, "seccomp_violation", "critical",
+                 json_pack("{s:s, s:s}", "detail", "the server was killed by SIGSYS: it made a syscall the "
+                           "profile refuses (seccomp action kill)", "syscall", "unknown"));
+        log_warn("seccomp: the server was killed for a refused syscall (action kill; rerun with "
+                 "seccomp.action \"errno\" to see which)");
+}
+
 /* ---- the server process ---- */
 
 static void send_signal(struct loop *l, int sig)
@@ -336,6 +400,7 @@ static void try_reap(struct loop *l)
                 l->reason_set = true;
         }
         log_debug("the server exited (wait status 0x%x)", (unsigned)status);
+        report_sigsys(l, status);
         watch_close(l, T_PIDFD);
         /* Nobody will read the server's stdin any more; what was queued for it is moot. */
         queue_clear(&l->to_child);
@@ -372,6 +437,20 @@ static void advance_stage(struct loop *l)
                 l->stage_deadline = 0;
                 break;
         }
+}
+
+static void on_wall_time(struct loop *l)
+{
+        l->wall_deadline = 0;
+        if (l->res->reaped || l->stage != STAGE_RUNNING)
+                return;
+        char detail[96];
+        snprintf(detail, sizeof(detail), "limits.wall_time: the server ran for %llu ms; stopping it",
+                 (unsigned long long)l->cfg->wall_time_ms);
+        security(l, "limit", "warning", json_pack("{s:s, s:s}", "detail", detail, "limit", "wall_time"));
+        log_warn("%s", detail);
+        begin_shutdown(l, RELAY_WALL_TIME);
+        advance_stage(l);       /* no grace: SIGTERM now, SIGKILL 2 s later */
 }
 
 static void on_signal(struct loop *l)
@@ -418,6 +497,8 @@ static int on_timer(struct loop *l)
         l->armed_deadline = 0;
         if (l->stage_deadline && l->now >= l->stage_deadline)
                 advance_stage(l);
+        if (l->wall_deadline && l->now >= l->wall_deadline)
+                on_wall_time(l);
         passthrough_tick(&l->err, l->now);
         uint64_t d = inspector_next_deadline(l->cfg->ins);
         if (d && d <= l->now && !l->res->reaped) {
@@ -513,6 +594,7 @@ static bool update_interest(struct loop *l)
                 [T_SIGNAL] = EPOLLIN,
                 [T_TIMER] = EPOLLIN,
                 [T_PIDFD] = EPOLLIN,
+                [T_SECCOMP] = EPOLLIN,
         };
         bool always_ready = false;
         for (int t = 0; t < T_COUNT; t++) {
@@ -526,6 +608,8 @@ static bool update_interest(struct loop *l)
 static int arm_timer(struct loop *l)
 {
         uint64_t d = l->stage_deadline;
+        if (l->wall_deadline && !l->res->reaped && (!d || l->wall_deadline < d))
+                d = l->wall_deadline;
         uint64_t c = l->res->reaped ? 0 : inspector_next_deadline(l->cfg->ins);
         if (c && (!d || c < d))
                 d = c;
@@ -565,6 +649,7 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         case T_SIGNAL: on_signal(l); return 0;
         case T_TIMER: return on_timer(l);
         case T_PIDFD: try_reap(l); return 0;
+        case T_SECCOMP: on_violations(l); return 0;
         case T_COUNT:
         default:
                 (void)events;
@@ -645,8 +730,9 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         fd_grow_pipe(ch->stdout_fd);
         fd_grow_pipe(c->host_out);
         int fds[T_COUNT] = { c->host_in, c->host_out, TAKE_FD(ch->stdin_fd), TAKE_FD(ch->stdout_fd),
-                             TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd) };
-        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true };
+                             TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd),
+                             ch->violations ? violations_fd(ch->violations) : -1 };
+        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false };
         for (int t = 0; t < T_COUNT; t++) {
                 if (fds[t] < 0)
                         continue;
@@ -702,6 +788,8 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
         *out = (struct relay_result){ .reason = RELAY_CHILD_EXITED };
         struct loop l = { .cfg = cfg, .epfd = -1, .res = out };
         l.now = now_ns();
+        if (cfg->wall_time_ms)
+                l.wall_deadline = ms_from_now(&l, cfg->wall_time_ms);
         int r = loop_setup(&l, err);
         while (r >= 0 && !loop_done(&l))
                 r = loop_iterate(&l);
@@ -712,6 +800,10 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
                 loop_abort(&l);
         }
         loop_teardown(&l);
+        if (cfg->child->violations) {
+                out->violations = violations_totals(cfg->child->violations);
+                out->violations_total = violations_total(cfg->child->violations);
+        }
         child_close_fds(cfg->child);
         return r < 0 ? r : 0;
 }

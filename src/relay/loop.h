@@ -17,7 +17,7 @@
 /* After the server exited: how long a host that stopped reading can hold us. */
 #define RELAY_FLUSH_TIMEOUT_MS 2000
 
-enum relay_reason { RELAY_HOST_CLOSED, RELAY_CHILD_EXITED, RELAY_SIGNAL };
+enum relay_reason { RELAY_HOST_CLOSED, RELAY_CHILD_EXITED, RELAY_SIGNAL, RELAY_WALL_TIME };
 
 struct relay_config {
         int host_in, host_out;          /* normally 0 and 1 */
@@ -27,6 +27,8 @@ struct relay_config {
         struct audit *audit;            /* for SIGHUP's reopen; may be NULL */
         size_t message_bytes;           /* mcp.limits.message_bytes */
         uint64_t shutdown_grace_ms;     /* limits.shutdown_grace */
+        uint64_t wall_time_ms;          /* limits.wall_time, 0 = never */
+        bool seccomp_kills;             /* seccomp action "kill": a SIGSYS death is a violation */
 };
 
 struct relay_result {
@@ -36,6 +38,8 @@ struct relay_result {
         enum relay_reason reason;
         struct rusage ru;               /* the server's, from wait4() */
         uint64_t stderr_dropped;        /* server stderr bytes dropped: our stderr was blocked */
+        json_t *violations;             /* {"syscall": refusals} for session_end (owned), or NULL */
+        uint64_t violations_total;
 };
 
 /* Before the server starts: block the signals the loop reads through its signalfd (so none

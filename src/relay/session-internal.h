@@ -16,6 +16,7 @@
 struct session_settings {
         uint64_t message_bytes;         /* mcp.limits.message_bytes */
         uint64_t shutdown_grace_ms;     /* limits.shutdown_grace */
+        uint64_t wall_time_ms;          /* limits.wall_time, 0 = never */
 };
 
 int session_settings_read(const struct policy *p, struct session_settings *s,

@@ -69,8 +69,10 @@ int session_settings_read(const struct policy *p, struct session_settings *s, st
         /* The framer holds one line plus one read; keep that addressable. */
         if (s->message_bytes > SIZE_MAX / 4)
                 return mc_error_set(err, EINVAL, "%s: /mcp/limits/message_bytes: too large", p->path);
-        return read_time(p, "/limits/shutdown_grace", SESSION_DEFAULT_GRACE_MS,
-                         &s->shutdown_grace_ms, err);
+        r = read_time(p, "/limits/shutdown_grace", SESSION_DEFAULT_GRACE_MS, &s->shutdown_grace_ms, err);
+        if (r < 0)
+                return r;
+        return read_time(p, "/limits/wall_time", 0, &s->wall_time_ms, err);
 }
 
 static int load_policy(const struct options *o, const struct policy_env *env, struct policy **out,
@@ -223,6 +225,8 @@ static void emit_session_end(struct audit *a, const struct relay_result *res,
                                      "max_rss_kb", (json_int_t)res->ru.ru_maxrss,
                                      "duration_ms", (json_int_t)duration_ms)
                          : NULL;
+        if (f && res->violations)
+                json_object_set(f, "seccomp_violations", res->violations);
         emit(a, "session_end", f);
 }
 
@@ -268,6 +272,15 @@ static void say_not_enforced(const struct policy *p, const json_t *not_enforced)
         log_warn("not enforced by this build: %s; see mcpcage(1)", list ? list : "(out of memory)");
 }
 
+static bool seccomp_kills(const struct policy *p)
+{
+        const char *iso = json_string_value(policy_get(p, "/isolation"));
+        const char *profile = json_string_value(policy_get(p, "/seccomp/profile"));
+        const char *action = json_string_value(policy_get(p, "/seccomp/action"));
+        return (!iso || strcmp(iso, "none")) && profile && strcmp(profile, "none") && action &&
+               !strcmp(action, "kill");
+}
+
 static int run_server(const struct options *o, const struct policy *p, struct audit *a,
                       struct inspector *ins, const struct session_settings *s,
                       const json_t *not_enforced, const struct timespec *t0)
@@ -291,11 +304,14 @@ static int run_server(const struct options *o, const struct policy *p, struct au
                 .child = &ch, .ins = ins, .audit = a,
                 .message_bytes = (size_t)s->message_bytes,
                 .shutdown_grace_ms = s->shutdown_grace_ms,
+                .wall_time_ms = s->wall_time_ms,
+                .seccomp_kills = seccomp_kills(p),
         };
         struct relay_result res;
         r = relay_run(&rc, &res, &err);
         inspector_get_stats(ins, &st);
         emit_session_end(a, &res, &st, ms_since(t0));
+        json_decref(res.violations);
         if (r < 0)
                 return fail(&err);
         if (res.killed)

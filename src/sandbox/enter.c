@@ -15,6 +15,7 @@
 #include "sandbox/fds.h"
 #include "sandbox/init.h"
 #include "sandbox/mounts.h"
+#include "sandbox/seccomp.h"
 #include "sandbox/sync.h"
 
 #define HOSTNAME "mcpcage"
@@ -59,8 +60,34 @@ static void drop_privileges(const struct sandbox_setup *s)
                 die_errno(-r, "%s", what);
 }
 
-/* The server (pid 2 in the namespace), forked by init: the last steps before execve(). */
-static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid)
+/* Shared between init and the server until the server's execve() (CLONE_VM). */
+struct spawn_arg {
+        const struct sandbox_setup *s;
+        pid_t init_pid;
+        int listener;           /* the seccomp listener, in the fd table both share */
+        bool filtered;          /* the filter is loaded */
+        int exec_errno;         /* execve() failed after that */
+};
+
+/* Seccomp, the very last step: after it the server only calls execve(). A refused syscall
+ * now waits for mcpcage's answer, and mcpcage gets the listener from init only once this
+ * process has exec'd (CLONE_VFORK), so nothing here may be refusable: an execve() failure is
+ * left in shared memory for init to report instead of being sent from here. */
+static void load_seccomp(const struct sandbox_setup *s, struct spawn_arg *a)
+{
+        if (!a || !s->seccomp.prog)
+                return;
+        int fd = seccomp_plan_load(&s->seccomp);
+        if (fd < 0)
+                die_errno(-fd, "loading the seccomp filter (profile %s)", seccomp_profile_name(s->seccomp.profile));
+        a->filtered = true;
+        if (fd > 0)
+                a->listener = fd;
+}
+
+/* The server (pid 2 in the namespace), forked by init: the last steps before execve().
+ * a is NULL when there is no init (isolation none). */
+static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid, struct spawn_arg *a)
 {
         parent_death_signal(SIGKILL, init_pid);
         reset_signals();
@@ -81,32 +108,40 @@ static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid)
                         die_errno(-r, "landlock_restrict_self");
                 close(fd);
         }
-        /* Seccomp (a separate issue) goes here: the very last step before execve(). */
+        load_seccomp(s, a);
         execve(s->exe, s->argv, s->mode == ISOLATION_NONE ? environ : s->env.v);
+        if (a && a->filtered) {
+                a->exec_errno = errno;
+                _exit(errno == ENOENT ? 127 : 126);
+        }
         die_exec(errno, s->exe);
 }
 
-struct spawn_arg {
-        const struct sandbox_setup *s;
-        pid_t init_pid;
-};
-
 static int server_main(void *p)
 {
-        const struct spawn_arg *a = p;
-        exec_server(a->s, a->init_pid);
+        struct spawn_arg *a = p;
+        exec_server(a->s, a->init_pid, a);
 }
 
 /* The server shares init's memory until its execve() (CLONE_VM|CLONE_VFORK, as
  * posix_spawn does): nothing to copy, and init waits. The steps before exec only make
- * syscalls and touch their own stack. */
+ * syscalls and touch their own stack. It shares init's fd table too (CLONE_FILES), so the
+ * seccomp listener it creates stays open in init when its execve() closes it for the
+ * server; init, which no filter restricts, hands it to mcpcage. */
 static pid_t spawn_server(const struct sandbox_setup *s)
 {
         static char stack[256 * 1024] __attribute__((aligned(16)));
-        struct spawn_arg a = { .s = s, .init_pid = getpid() };
-        pid_t pid = clone(server_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        struct spawn_arg a = { .s = s, .init_pid = getpid(), .listener = -1 };
+        pid_t pid = clone(server_main, stack + sizeof(stack),
+                          CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
         if (pid < 0)
                 die_errno(errno, "starting the server");
+        if (a.exec_errno)
+                die_exec(a.exec_errno, s->exe);
+        if (a.listener >= 0) {
+                sync_child_send_listener(a.listener);
+                close(a.listener);
+        }
         return pid;
 }
 
@@ -180,7 +215,7 @@ void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
         switch (s->mode) {
         case ISOLATION_NAMESPACES: enter_namespaces(s);
         case ISOLATION_LANDLOCK: enter_fallback(s, parent);
-        case ISOLATION_NONE: exec_server(s, parent);
+        case ISOLATION_NONE: exec_server(s, parent, NULL);
         default: die("unknown isolation mode %d", (int)s->mode);
         }
 }

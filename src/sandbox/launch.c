@@ -19,6 +19,7 @@
 #include "sandbox/report.h"
 #include "sandbox/setup.h"
 #include "sandbox/sync.h"
+#include "sandbox/violations.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -71,8 +72,24 @@ static int verdict(const struct sync_msg *m, bool confined, struct outcome *o, s
         }
 }
 
+/* The setup channel's verdict; init hands the seccomp listener over on the way. */
+static int read_verdict(int sync, struct sync_msg *m, int *listener)
+{
+        for (;;) {
+                int r = sync_read(sync, m);
+                if (r != 1 || m->kind != SYNC_LISTENER) {
+                        if (r == 1 && m->fd >= 0)
+                                close(m->fd);
+                        return r;
+                }
+                if (*listener >= 0)
+                        close(*listener);
+                *listener = m->fd;
+        }
+}
+
 static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
-                       struct mc_error *err)
+                       int *listener, struct mc_error *err)
 {
         if (s->clone_flags & CLONE_NEWUSER) {
                 int r = identity_write_maps(pid, &s->id, err);
@@ -90,9 +107,17 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
         int r = sync_release(sync, err);
         struct sync_msg m;
         if (r == 0)
-                r = sync_read(sync, &m);
+                r = read_verdict(sync, &m, listener);
+        /* Without its listener a filtered server would wait for ever on its first refusal. */
+        if (r == 0 && s->seccomp.notify && *listener < 0) {
+                reap(pid);
+                return mc_error_set(err, ECANCELED, "the sandbox did not hand over the seccomp listener");
+        }
         if (r == 0)
                 return 0;
+        if (*listener >= 0)
+                closep(listener);
+        *listener = -1;
         reap(pid);
         if (r == -ECONNRESET)
                 return mc_error_set(err, ECANCELED, "the sandbox child died before its setup began");
@@ -150,9 +175,19 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         err_w = -1;
         closep(&sync_c);
         sync_c = -1;
-        int r = parent_side(s, pid, sync_p, o, err);
+        _cleanup_close_ int listener = -1;
+        int r = parent_side(s, pid, sync_p, o, &listener, err);
         if (r != 0)
                 return r;
+        if (listener >= 0) {
+                r = violations_new(TAKE_FD(listener), s->seccomp.answers, s->seccomp.n_answers,
+                                   &out->violations, err);
+                if (r < 0) {
+                        reap(pid);
+                        err->code = ECANCELED;
+                        return -ECANCELED;
+                }
+        }
         if (pfd < 0)
                 pfd = (int)syscall(SYS_pidfd_open, pid, 0);
         out->pid = pid;
@@ -213,6 +248,8 @@ void child_close_fds(struct child *c)
         closep(&c->stdout_fd);
         closep(&c->stderr_fd);
         c->pidfd = c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
+        violations_free(c->violations);
+        c->violations = NULL;
         json_decref(c->sandbox);
         c->sandbox = NULL;
 }

@@ -13,6 +13,8 @@
 #include "policy/policy.h"
 #include "util/error.h"
 
+struct violations;
+
 struct launch_config {
         char *const *argv;              /* argv[0] looked up on the server's PATH like execvp */
         const struct policy *policy;    /* effective policy */
@@ -31,6 +33,7 @@ struct child {
         int stdout_fd;  /* read end: server -> host */
         int stderr_fd;  /* read end: server's stderr */
         json_t *sandbox; /* what was applied (see launch_report_json); owned */
+        struct violations *violations;  /* the seccomp supervisor (violations.h), or NULL */
 };
 
 /* Must be called while mcpcage is single-threaded (the child allocates before exec).

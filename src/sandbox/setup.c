@@ -187,6 +187,8 @@ static int prepare_process(struct sandbox_setup *s, const struct launch_config *
         if (r < 0)
                 return refuse(err);
         r = rlimits_from_policy(cfg->policy, &s->rlimits, err);
+        if (r == 0 && s->mode != ISOLATION_NONE)
+                r = seccomp_plan_from_policy(cfg->policy, &s->seccomp, err);
         return r < 0 ? refuse(err) : 0;
 }
 
@@ -247,5 +249,6 @@ void setup_clear(struct sandbox_setup *s)
         free(s->workdir);
         free(s->userns_refused);
         strlist_free(&s->degraded);
+        seccomp_plan_clear(&s->seccomp);
         *s = (struct sandbox_setup){ .landlock_fd = -1 };
 }

@@ -11,6 +11,7 @@
 #include "sandbox/launch.h"
 #include "sandbox/mountplan.h"
 #include "sandbox/rlimits.h"
+#include "sandbox/seccomp.h"
 #include "sandbox/strlist.h"
 #include "util/error.h"
 
@@ -33,6 +34,7 @@ struct sandbox_setup {
         struct landlock_plan landlock;
         int landlock_fd;                /* built before clone (fallback), else -1 */
         struct rlimits_plan rlimits;
+        struct seccomp_plan seccomp;    /* compiled before clone; loaded last by the server */
         char *exe;                      /* what execve() runs */
         char *const *argv;
         struct strlist env;             /* the server's environment (isolation none: unused) */

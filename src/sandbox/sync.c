@@ -86,6 +86,27 @@ void die_ns_unusable(int e, const char *what)
         send_and_exit(SYNC_NS_UNUSABLE, e, text, 125);
 }
 
+void sync_child_send_listener(int fd)
+{
+        struct sync_msg m = { .kind = SYNC_LISTENER };
+        struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct sync_msg, text) + 1 };
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        memset(&u, 0, sizeof(u));
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        ssize_t n;
+        do
+                n = sendmsg(child_fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                die_errno(errno, "handing the seccomp listener to mcpcage");
+}
+
 int sync_release(int fd, struct mc_error *err)
 {
         const char go = 'g';
@@ -102,16 +123,28 @@ int sync_read(int fd, struct sync_msg *msg)
 {
         ssize_t n;
         memset(msg, 0, sizeof(*msg));
+        msg->fd = -1;
+        struct iovec iov = { .iov_base = msg, .iov_len = offsetof(struct sync_msg, fd) };
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf) };
         do
-                n = recv(fd, msg, sizeof(*msg), 0);
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
+        struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
         /* ECONNRESET: the child died with the release byte unread, i.e. before setup. */
         if (n < 0)
                 return -errno;
         if (n == 0)
                 return 0;
-        if ((size_t)n < offsetof(struct sync_msg, text))
+        if ((size_t)n < offsetof(struct sync_msg, text)) {
+                if (msg->fd >= 0)
+                        close(msg->fd);
                 return -EPROTO;
+        }
         msg->text[sizeof(msg->text) - 1] = '\0';
         return 1;
 }

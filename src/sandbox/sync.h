@@ -13,12 +13,14 @@ enum sync_kind {
         SYNC_SETUP_FAILED = 1,  /* text: one line naming the step, the path and the reason */
         SYNC_EXEC_FAILED,       /* err: execve()'s errno (127/126 as a shell); text: the path */
         SYNC_NS_UNUSABLE,       /* the namespace was created without its capabilities */
+        SYNC_LISTENER,          /* init hands over the server's seccomp listener (fd attached) */
 };
 
 struct sync_msg {
         int kind;
         int err;
         char text[MC_ERROR_MAX];
+        int fd;                 /* received with SYNC_LISTENER, else -1 */
 };
 
 /* ---- child side (after clone, before exec): no allocation, async-signal-safe enough ---- */
@@ -28,6 +30,8 @@ bool sync_child_wait_release(void);
 /* Is the parent still there (its end of the socket still open)? */
 bool sync_child_parent_alive(void);
 void sync_child_close(void);
+/* init: the seccomp listener to mcpcage (SCM_RIGHTS); dies when it cannot. */
+void sync_child_send_listener(int fd);
 
 /* Report and _exit(125). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,5 +44,6 @@ _Noreturn void die_ns_unusable(int e, const char *what);
 
 /* ---- parent side ---- */
 int sync_release(int fd, struct mc_error *err);
-/* 0 on end of file (exec succeeded), 1 with *msg filled, or -errno. */
+/* 0 on end of file (exec succeeded), 1 with *msg filled (msg->fd: a received descriptor,
+ * close-on-exec, or -1), or -errno. */
 int sync_read(int fd, struct sync_msg *msg);
