@@ -12,6 +12,7 @@
 #include "options.h"
 #include "audit/audit.h"
 #include "killswitch.h"
+#include "pincmd.h"
 #include "policy/policy.h"
 #include "relay/session.h"
 #include "sandbox/doctor.h"
@@ -23,6 +24,7 @@ static const char usage_text[] =
         "       mcpcage policy list\n"
         "       mcpcage audit verify [--strict] [--key FILE] FILE\n"
         "       mcpcage [-p POLICY] kill on|off\n"
+        "       mcpcage pin list|show KEY|approve KEY|reset KEY\n"
         "       mcpcage doctor\n"
         "       mcpcage --help | --version\n"
         "\n"
@@ -182,6 +184,8 @@ static int run_subcommand(int argc, char **argv, const struct options *o)
                 return run_policy(argc - 1, argv + 1);
         if (!strcmp(cmd, "audit"))
                 return run_audit(argc - 1, argv + 1);
+        if (!strcmp(cmd, "pin"))
+                return pincmd_run(argc - 1, argv + 1);
         if (!strcmp(cmd, "doctor"))
                 return doctor_run(argc, argv);
         return usage_error("unknown subcommand '%s'; to run a server, put its command after --", cmd);
