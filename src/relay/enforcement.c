@@ -41,36 +41,11 @@ static bool set(json_t *v)
 
 static bool not_host(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "host"); }
 
-/* Every member of an object that is itself set ({"read": [], "deny": ["**\/.env"]}). */
-static bool any_member_set(json_t *v)
-{
-        const char *k;
-        json_t *m;
-        json_object_foreach(v, k, m)
-                if (json_is_object(m) ? any_member_set(m) : set(m))
-                        return true;
-        return false;
-}
-
-static bool any_confirm(json_t *tools)
-{
-        const char *k;
-        json_t *rule;
-        json_object_foreach(tools, k, rule)
-                if (json_is_true(json_object_get(rule, "confirm")))
-                        return true;
-        return false;
-}
-
 static const struct unenforced table[] = {
         { "network.mode", "/network/mode", not_host, true },
         { "limits.memory", "/limits/memory", set, false },
         { "limits.pids", "/limits/pids", set, false },
         { "limits.cpu", "/limits/cpu", set, false },
-        { "mcp.redact", "/mcp/redact", any_member_set, false },
-        { "mcp.injection", "/mcp/injection/action", set, false },
-        { "mcp.pin", "/mcp/pin/on_change", set, false },
-        { "confirm", "/mcp/tools", any_confirm, false },
 };
 
 /* The `require` features this build provides (src/sandbox: namespaces, the Landlock fallback,

@@ -281,14 +281,44 @@ static bool seccomp_kills(const struct policy *p)
                !strcmp(action, "kill");
 }
 
-static int run_server(const struct options *o, const struct policy *p, struct audit *a,
-                      struct inspector *ins, const struct session_settings *s,
+/* The inspector learns the env.from_file values (redacted from everything the server
+ * sends back) and the resolved command (the pin key). A failure stops the server: a
+ * session whose pin cannot be read is not inspected as the policy says. */
+static int tell_inspector(const struct options *o, const struct policy *p, const struct policy_env *env,
+                          struct inspector *ins, const char *exe, char **secrets, struct child *ch,
+                          struct mc_error *err)
+{
+        struct inspector_server srv = {
+                .name = server_name(o, p), .exe = exe, .argv = o->command,
+                .env_secrets = (const char *const *)secrets, .state_home = env->xdg_state_home,
+        };
+        int r = inspector_set_server(ins, &srv, err);
+        for (size_t i = 0; secrets && secrets[i]; i++) {
+                explicit_bzero(secrets[i], strlen(secrets[i]));
+                free(secrets[i]);
+        }
+        free(secrets);
+        if (r < 0) {
+                kill(ch->pid, SIGKILL);
+                waitpid(ch->pid, NULL, 0);
+                child_close_fds(ch);
+        }
+        return r;
+}
+
+static int run_server(const struct options *o, const struct policy *p, const struct policy_env *env,
+                      struct audit *a, struct inspector *ins, const struct session_settings *s,
                       const json_t *not_enforced, const struct timespec *t0)
 {
         struct mc_error err = { 0 };
-        struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL, .user = o->user };
+        _cleanup_free_ char *exe = NULL;
+        char **secrets = NULL;
+        struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL, .user = o->user,
+                                    .env_secrets = &secrets, .exe = &exe };
         struct child ch = { .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
         int r = launch_child(&lc, &ch, &err);
+        if (r >= 0 && tell_inspector(o, p, env, ins, exe, secrets, &ch, &err) < 0)
+                return fail(&err);
         emit_session_start(a, o, p, r < 0 ? NULL : &ch, not_enforced);
         struct inspector_stats st = { 0 };
         if (r < 0) {
@@ -348,5 +378,5 @@ int session_run(const struct options *opts)
                 return fail(&err);
         if (relay_signals_block(&err) < 0)
                 return fail(&err);
-        return run_server(opts, p, a, ins, &s, not_enforced, &t0);
+        return run_server(opts, p, &env, a, ins, &s, not_enforced, &t0);
 }

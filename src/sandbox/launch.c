@@ -238,6 +238,8 @@ int launch_child(const struct launch_config *cfg, struct child *out, struct mc_e
                 *cfg->env_secrets = s.secrets.v;
                 s.secrets = (struct strlist){ 0 };
         }
+        if (cfg->exe)
+                *cfg->exe = TAKE_PTR(s.exe);
         return 0;
 }
 

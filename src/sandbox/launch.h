@@ -24,6 +24,8 @@ struct launch_config {
         char ***env_secrets;            /* if set, receives the env.from_file values
                                          * (NULL-terminated, free each and the array) so the
                                          * inspector can redact them */
+        char **exe;                     /* if set, receives the resolved executable (caller
+                                         * frees): the inspector's pin key names it */
 };
 
 struct child {
