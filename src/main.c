@@ -17,6 +17,7 @@
 #include "relay/session.h"
 #include "sandbox/doctor.h"
 #include "util/log.h"
+#include "wrap/wrap.h"
 
 static const char usage_text[] =
         "Usage: mcpcage [OPTIONS] -- COMMAND [ARG...]\n"
@@ -26,6 +27,8 @@ static const char usage_text[] =
         "       mcpcage [-p POLICY] kill on|off\n"
         "       mcpcage pin list|show KEY|approve KEY|reset KEY\n"
         "       mcpcage doctor\n"
+        "       mcpcage wrap [--config FILE] [--dry-run] [--policy NAME=POLICY]...\n"
+        "       mcpcage unwrap [--config FILE] [--dry-run]\n"
         "       mcpcage --help | --version\n"
         "\n"
         "Run an MCP stdio server confined, and inspect the JSON-RPC stream between the host\n"
@@ -77,7 +80,7 @@ static int push(const char ***list, size_t *n, const char *value)
 
 enum {
         OPT_NAME = 0x100, OPT_AUDIT_LOG, OPT_RO, OPT_RW, OPT_GRANT, OPT_ISOLATION,
-        OPT_NO_SANDBOX, OPT_DRY_RUN, OPT_USER,
+        OPT_NO_SANDBOX, OPT_DRY_RUN, OPT_USER, OPT_ORIGINAL_COMMAND, OPT_ORIGINAL_WITHOUT_ARGS,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +94,8 @@ static const struct option long_options[] = {
         { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "user", required_argument, NULL, OPT_USER },
+        { "original-command", required_argument, NULL, OPT_ORIGINAL_COMMAND },
+        { "original-without-args", no_argument, NULL, OPT_ORIGINAL_WITHOUT_ARGS },
         { "verbose", no_argument, NULL, 'v' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -131,6 +136,9 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case OPT_NO_SANDBOX: o->isolation = "none"; break;
                 case OPT_DRY_RUN: o->dry_run = true; break;
                 case OPT_USER: o->user = optarg; break;
+                /* Written by `mcpcage wrap` so that `unwrap` restores the entry exactly
+                 * (src/wrap/wrap.h); what runs is the command after "--". */
+                case OPT_ORIGINAL_COMMAND: case OPT_ORIGINAL_WITHOUT_ARGS: break;
                 case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
                 case 'q': o->verbosity = -1; break;
                 case 'h': fputs(usage_text, stdout); return EXIT_SUCCESS;
@@ -188,6 +196,10 @@ static int run_subcommand(int argc, char **argv, const struct options *o)
                 return pincmd_run(argc - 1, argv + 1);
         if (!strcmp(cmd, "doctor"))
                 return doctor_run(argc, argv);
+        if (!strcmp(cmd, "wrap"))
+                return wrap_cmd(argc, argv);
+        if (!strcmp(cmd, "unwrap"))
+                return unwrap_cmd(argc, argv);
         return usage_error("unknown subcommand '%s'; to run a server, put its command after --", cmd);
 }
 
