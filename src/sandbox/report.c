@@ -43,6 +43,17 @@ static json_t *limit(bool set, rlim_t v)
         return set ? json_integer((json_int_t)v) : json_null();
 }
 
+/* session_start.sandbox.seccomp: what the server runs under, and the filter's size. */
+static json_t *seccomp_json(const struct sandbox_setup *s)
+{
+        const struct seccomp_plan *p = &s->seccomp;
+        if (s->mode == ISOLATION_NONE || !p->prog)
+                return json_pack("{s:s, s:n}", "profile", "none", "action");
+        return json_pack("{s:s, s:s, s:i, s:s, s:b}", "profile", seccomp_profile_name(p->profile),
+                         "action", seccomp_action_name(p->action), "instructions", (int)p->len,
+                         "sockets", seccomp_net_name(p->net), "notify", p->notify);
+}
+
 json_t *report_json(const struct sandbox_setup *s)
 {
         bool confined = s->mode != ISOLATION_NONE;
@@ -63,6 +74,10 @@ json_t *report_json(const struct sandbox_setup *s)
                               "rlimits", "open_files", limit(confined && s->rlimits.nofile_set, s->rlimits.nofile),
                               "file_size", limit(confined && s->rlimits.fsize_set, s->rlimits.fsize),
                               "degraded", strings(&s->degraded));
+        if (r && json_object_set_new(r, "seccomp", seccomp_json(s)) < 0) {
+                json_decref(r);
+                return NULL;
+        }
         if (r && s->userns_refused)
                 json_object_set_new(r, "userns_refused", json_string(s->userns_refused));
         return r;
