@@ -84,7 +84,8 @@ def records(ctx):
     expect_eq(start["pid"], p.pid, "session_start.pid")
     expect_eq(start["uid"], os.geteuid(), "session_start.uid")
     expect_eq(start["user"], user_name(), "session_start.user")
-    expect_eq(start["command"], ctx.server_cmd(), "session_start.command")
+    # the server's argv exactly as mcpcage was given it (after "--")
+    expect_eq(start["command"], p.argv[p.argv.index("--") + 1:], "session_start.command")
     expect(isinstance(start.get("policy"), dict) and start["policy"].get("name") == "default"
            and re.fullmatch(r"[0-9a-f]{64}", start["policy"].get("sha256", "")),
            "session_start.policy has name and sha256: %s" % short(start.get("policy")))

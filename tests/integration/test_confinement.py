@@ -439,7 +439,10 @@ def filesystem_server(ctx):
     if os.geteuid() == 0:
         os.chown(project, NOBODY, NOBODY)
     # the server itself is told it may use all of $HOME: only the sandbox keeps it to the project
-    p = ctx.start([nodebin, FILESYSTEM, home], options=CONFINED + ["--rw", project])
+    # node_modules is bound read-only: the checkout may sit under /tmp or $HOME, which the
+    # default view replaces with empty tmpfs mounts
+    p = ctx.start([nodebin, FILESYSTEM, home],
+                  options=CONFINED + ["--ro", NODE_MODULES, "--rw", project])
     p.call(req(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
                                  "clientInfo": {"name": "mcpcage-it", "version": "1"}}))
     p.send_msg({"jsonrpc": "2.0", "method": "notifications/initialized"})
