@@ -12,6 +12,7 @@ void log_set_level(int level) { current_level = level; }
 int log_get_level(void) { return current_level; }
 
 /* One write() per line so our lines never interleave with the child's stderr mid-line. */
+__attribute__((format(printf, 1, 0)))
 static void emit(const char *fmt, va_list ap)
 {
         char line[4096];
