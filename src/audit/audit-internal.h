@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 
 #include "audit/audit.h"
 #include "util/error.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 
 #define AUDIT_SESSION_HEX 32            /* 128 bits */
@@ -45,17 +47,30 @@ struct audit_alert {
         bool said_dropped;
 };
 
+/* The ts field: the date and time to the second are formatted when the second changes, not
+ * once per record (record.c). */
+struct audit_clock {
+        bool fixed;                     /* tests only: every record stamped fixed_now */
+        struct timespec fixed_now;
+        bool cached;
+        time_t sec;                     /* the second that date[] spells */
+        char date[32];                  /* "2026-11-22T10:15:03" */
+        size_t date_len;
+};
+
 struct audit {
         char session[AUDIT_SESSION_HEX + 1];
         char *server;
+        char *server_json;              /* server as a JSON string, escaped once; NULL: not UTF-8 */
+        size_t server_json_len;
         uint64_t seq;
         char prev[AUDIT_DIGEST_HEX + 1];        /* "" before the first record */
         struct audit_key key;
         struct audit_chain chain;
         struct audit_sink sink;
         struct audit_alert alert;       /* the helper: alert command and syslog */
-        bool clock_fixed;               /* tests only: every record stamped fixed_now */
-        struct timespec fixed_now;
+        struct audit_clock clock;
+        struct buf line;                /* the record being written, reused across records */
 };
 
 /* Tests only: stamp every record with *now (NULL: the real clock again), so a test can pin
@@ -64,10 +79,42 @@ void audit_fix_clock(struct audit *a, const struct timespec *now);
 
 /* record.c */
 int record_session_id(char out[static AUDIT_SESSION_HEX + 1], struct mc_error *err);
-/* Serialise one record, compact, fields in insertion order; *line has no newline. Steals
- * `fields`. Returns -EINVAL when `fields` tries to set one of the chain's own keys. */
-int record_build(const struct audit *a, const char *event, json_t *fields, char **line);
+/* The server name as a JSON string token ("..." with jansson's escapes), or NULL when it is
+ * not UTF-8 (jansson refuses it; then no record can be written, as before this cache). */
+char *record_server_json(const char *server);
+/* Serialise one record into a->line (replacing what it held): compact, the head then the
+ * fields in insertion order, no newline. Steals `fields`. Returns -EINVAL when `fields` tries
+ * to set one of the chain's own keys. */
+int record_build(struct audit *a, const char *event, json_t *fields);
 bool record_reserved_key(const char *key);
+
+/* Appends to the record line without a call per piece: a record is built from dozens of
+ * small pieces, and buf_append's out-of-line call was a tenth of the record's cost. */
+static inline int line_put(struct buf *b, const void *p, size_t n)
+{
+        if (n == 0)
+                return 0;
+        if (b->cap - b->len < n && buf_reserve(b, n) < 0)
+                return -ENOMEM;
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return 0;
+}
+
+static inline int line_putc(struct buf *b, char c)
+{
+        if (b->cap == b->len && buf_reserve(b, 1) < 0)
+                return -ENOMEM;
+        b->data[b->len++] = c;
+        return 0;
+}
+
+#define line_puts(b, literal) line_put((b), (literal), sizeof(literal) - 1)
+
+/* record-json.c: append the members of object obj ("k":v,... without braces) as
+ * json_dumpb(JSON_COMPACT) writes them. 0, -ENOMEM, or -EAGAIN: this value needs jansson's
+ * own dump (b then holds a partial write for the caller to drop). */
+int record_json_members(struct buf *b, const json_t *obj);
 
 /* chain.c: hex SHA-256 of data, or HMAC-SHA256 under the key given to chain_init when it
  * has bytes. chain_init returns 0 or -errno; a chain that failed to init digests nothing. */

@@ -13,6 +13,8 @@
 
 /* Keep security records short: they travel through the alert pipe (PIPE_BUF) and syslog. */
 #define DETAIL_MAX 1024
+/* The line buffer is kept between records up to this size. */
+#define LINE_KEEP_MAX (64 * 1024)
 
 static void audit_freep(struct audit **a) { audit_close(*a); }
 
@@ -26,6 +28,11 @@ int audit_open(struct audit **out, const struct audit_config *cfg, struct mc_err
         a->server = strdup(cfg->server ? cfg->server : "");
         if (!a->server)
                 return mc_error_set(err, ENOMEM, "audit: out of memory");
+        a->server_json = record_server_json(a->server);
+        a->server_json_len = a->server_json ? strlen(a->server_json) : 0;
+        if (!a->server_json)
+                log_error("audit: the server name is not UTF-8: no audit record can be written; "
+                          "give a UTF-8 --name");
         int r = record_session_id(a->session, err);
         if (r < 0)
                 return r;
@@ -58,6 +65,8 @@ void audit_close(struct audit *a)
         sink_close(&a->sink);
         chain_free(&a->chain);
         key_clear(&a->key);
+        buf_free(&a->line);
+        free(a->server_json);
         free(a->server);
         free(a);
 }
@@ -80,30 +89,28 @@ int audit_emit(struct audit *a, const char *event, json_t *fields)
         if (!a)
                 return 0;
         bool security = !strcmp(event, "security");
-        _cleanup_free_ char *line = NULL;
-        int r = record_build(a, event, TAKE_PTR(owned), &line);
+        int r = record_build(a, event, TAKE_PTR(owned));
         if (r < 0)
                 return r;
-        size_t len = strlen(line);
-        char *nl = realloc(line, len + 2);
-        if (!nl)
-                return -ENOMEM;
-        line = nl;
+        struct buf *line = &a->line;
         char next_prev[AUDIT_DIGEST_HEX + 1];
-        r = chain_digest(&a->chain, line, len, next_prev);
+        r = chain_digest(&a->chain, line->data, line->len, next_prev);
         if (r < 0) {
                 log_error("audit: cannot hash a record: %s", strerror(-r));
                 return r;
         }
-        line[len] = '\n';
-        line[len + 1] = '\0';
+        if (line_putc(line, '\n') < 0)
+                return -ENOMEM;
         /* The record counts as written even if the disk refuses it: the next one chains to it,
          * so `audit verify` shows the lost record instead of a silently shorter log. */
         memcpy(a->prev, next_prev, sizeof(a->prev));
         a->seq++;
-        r = sink_write(&a->sink, line, len + 1);
+        r = sink_write(&a->sink, line->data, line->len);
         if (security)
-                alert_send(&a->alert, line, len + 1);
+                alert_send(&a->alert, line->data, line->len);
+        /* One huge record (a big argument list) should not pin its buffer for the session. */
+        if (line->cap > LINE_KEEP_MAX)
+                buf_free(line);
         return r;
 }
 

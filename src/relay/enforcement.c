@@ -39,18 +39,15 @@ static bool set(json_t *v)
         }
 }
 
-static bool not_host(json_t *v) { return !json_is_string(v) || strcmp(json_string_value(v), "host"); }
-
 static const struct unenforced table[] = {
-        { "network.mode", "/network/mode", not_host, true },
         { "limits.memory", "/limits/memory", set, false },
         { "limits.pids", "/limits/pids", set, false },
         { "limits.cpu", "/limits/cpu", set, false },
 };
 
 /* The `require` features this build provides (src/sandbox: namespaces, the Landlock fallback,
- * seccomp). */
-static const char *const provided[] = { "namespaces", "landlock", "seccomp", NULL };
+ * seccomp; src/net: network-filter, refused at launch when there is no network namespace). */
+static const char *const provided[] = { "namespaces", "landlock", "seccomp", "network-filter", NULL };
 
 json_t *enforcement_not_enforced(const struct policy *p)
 {

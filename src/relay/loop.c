@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "relay/fds.h"
 #include "relay/framer.h"
+#include "relay/netlog.h"
 #include "relay/passthrough.h"
 #include "relay/queue.h"
 #include "relay/cleanup-compat.h"
@@ -31,7 +33,7 @@
 
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
-           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_COUNT };
+           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_NET, T_COUNT };
 
 enum stage { STAGE_RUNNING, STAGE_GRACE, STAGE_TERM, STAGE_KILL };
 
@@ -49,6 +51,7 @@ struct loop {
         struct framer host_fr, child_fr;
         struct queue to_child, to_host;
         struct passthrough err;         /* the server's stderr on its way to ours */
+        struct netlog net;              /* the network proxy's connection events */
         uint64_t now;
         enum stage stage;
         uint64_t stage_deadline, flush_deadline, armed_deadline, wall_deadline;
@@ -319,6 +322,31 @@ static void security(struct loop *l, const char *kind, const char *severity, jso
         int r = l->cfg->audit ? audit_emit(l->cfg->audit, "security", f) : (json_decref(f), 0);
         if (r < 0)
                 log_warn("audit: writing a %s record: %s", kind, strerror(-r));
+}
+
+/* network "filtered": each connection the proxy decided becomes an audit record. */
+static void on_net(struct loop *l)
+{
+        int r = netlog_read(&l->net, l->cfg->audit);
+        if (r == 0)
+                return;
+        if (r < 0 || !l->res->reaped)
+                log_warn("the network proxy stopped%s%s: the server's connections through it fail",
+                         r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+        watch_close(l, T_NET);
+}
+
+/* Lines the proxy wrote as the server's connections closed at its exit: read for a moment
+ * before the session ends, so they reach the audit log. */
+static void drain_net(struct loop *l)
+{
+        for (int i = 0; i < 5 && is_open(l, T_NET); i++) {
+                struct pollfd p = { .fd = l->w[T_NET].fd, .events = POLLIN };
+                if (poll(&p, 1, 100) <= 0)
+                        return;
+                l->now = now_ns();
+                on_net(l);
+        }
 }
 
 /* threats.md §1: every refusal is answered here (with the profile's errno) and reported at
@@ -595,6 +623,7 @@ static bool update_interest(struct loop *l)
                 [T_TIMER] = EPOLLIN,
                 [T_PIDFD] = EPOLLIN,
                 [T_SECCOMP] = EPOLLIN,
+                [T_NET] = EPOLLIN,
         };
         bool always_ready = false;
         for (int t = 0; t < T_COUNT; t++) {
@@ -650,6 +679,7 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         case T_TIMER: return on_timer(l);
         case T_PIDFD: try_reap(l); return 0;
         case T_SECCOMP: on_violations(l); return 0;
+        case T_NET: on_net(l); return 0;
         case T_COUNT:
         default:
                 (void)events;
@@ -731,8 +761,10 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         fd_grow_pipe(c->host_out);
         int fds[T_COUNT] = { c->host_in, c->host_out, TAKE_FD(ch->stdin_fd), TAKE_FD(ch->stdout_fd),
                              TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd),
-                             ch->violations ? violations_fd(ch->violations) : -1 };
-        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false };
+                             ch->violations ? violations_fd(ch->violations) : -1, ch->net_events };
+        /* the proxy's socket stays the child's: child_close_fds() stops the proxy with it */
+        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false, false };
+        l->net.fd = ch->net_events;
         for (int t = 0; t < T_COUNT; t++) {
                 if (fds[t] < 0)
                         continue;
@@ -754,6 +786,7 @@ static int loop_setup(struct loop *l, struct mc_error *err)
 
 static void loop_teardown(struct loop *l)
 {
+        drain_net(l);
         passthrough_finish(&l->err, l->w[T_ERR_OUT].fd);
         l->res->stderr_dropped = l->err.dropped;
         for (int t = 0; t < T_COUNT; t++)

@@ -15,6 +15,7 @@
 #include "sandbox/fds.h"
 #include "sandbox/init.h"
 #include "sandbox/mounts.h"
+#include "sandbox/netns.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/sync.h"
 
@@ -176,6 +177,9 @@ static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
                                : die_errno(errno, "unshare(CLONE_NEWCGROUP)");
         if (sethostname(HOSTNAME, strlen(HOSTNAME)) < 0)
                 errno == EPERM ? die_ns_unusable(errno, "sethostname") : die_errno(errno, "sethostname");
+        /* While init still has the namespace's CAP_NET_ADMIN: lo, and the listeners the
+         * proxy serves (network "filtered"), handed to mcpcage before anything is exec'd. */
+        netns_enter(&s->net);
         mounts_build_root(&s->mounts, s->shm_data, s->legacy_mounts);
         /* No controlling terminal to push input into (TIOCSTI), no job control of the host. */
         if (setsid() < 0)

@@ -137,8 +137,7 @@ static int degraded_common(const struct policy *p, const struct landlock_plan *p
                                   "other sockets are left to seccomp"
                                 : "network none: no network namespace and Landlock ABI < 4; the network "
                                   "is left to seccomp");
-        else if (r == 0 && net && strcmp(net, "host"))
-                r = strlist_addf(degraded, "network %s: no network namespace; the host's network is reachable", net);
+        /* the other modes: sandbox/network.c says what the fallback keeps of them */
         if (r == 0 && plan->abi < 6)
                 r = strlist_add(degraded, "signals: Landlock ABI < 6; the server can signal this user's "
                                 "other processes");

@@ -25,12 +25,18 @@
 #define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
 #define LL_SCOPE_SIGNAL (1ULL << 1)
 #define LL_RULE_PATH_BENEATH 1
+#define LL_RULE_NET_PORT 2
 #define LL_FILE_RIGHTS (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 
 struct ll_ruleset_attr {
         uint64_t handled_access_fs;
         uint64_t handled_access_net;
         uint64_t scoped;
+};
+
+struct ll_net_port {
+        uint64_t allowed_access;
+        uint64_t port;
 };
 
 struct ll_path_beneath {
@@ -94,8 +100,14 @@ void landlock_plan_clear(struct landlock_plan *plan)
 void landlock_plan_print(const struct landlock_plan *plan, FILE *out)
 {
         fprintf(out, "landlock:       ABI %d%s%s\n", plan->abi,
-                plan->deny_tcp ? ", TCP bind/connect refused" : "",
+                plan->deny_tcp ? ", TCP bind/connect refused" : plan->deny_bind ? ", TCP bind refused" : "",
                 plan->scope ? ", signals and abstract sockets scoped" : "");
+        if (plan->filter_connect) {
+                fputs("  TCP connect only to ports", out);
+                for (size_t i = 0; i < plan->n_ports; i++)
+                        fprintf(out, " %u", (unsigned)plan->connect_ports[i]);
+                fputs(plan->n_ports ? "\n" : " (none)\n", out);
+        }
         static const char *const names[] = { "read", "read-write", "device read-write" };
         for (size_t i = 0; i < plan->n; i++)
                 fprintf(out, "  %-30s %s\n", plan->rules[i].path, names[plan->rules[i].grant]);
@@ -133,6 +145,8 @@ int landlock_ruleset_build(const struct landlock_plan *plan, int *out, struct mc
         size_t size = sizeof(attr.handled_access_fs);
         if (plan->abi >= 4) {
                 attr.handled_access_net = plan->deny_tcp ? LL_NET_BIND_TCP | LL_NET_CONNECT_TCP : 0;
+                attr.handled_access_net |= (plan->filter_connect ? LL_NET_CONNECT_TCP : 0) |
+                                           (plan->deny_bind ? LL_NET_BIND_TCP : 0);
                 size += sizeof(attr.handled_access_net);
         }
         if (plan->abi >= 6) {
@@ -147,6 +161,15 @@ int landlock_ruleset_build(const struct landlock_plan *plan, int *out, struct mc
                 if (r < 0) {
                         close(fd);
                         return r;
+                }
+        }
+        for (size_t i = 0; plan->abi >= 4 && plan->filter_connect && i < plan->n_ports; i++) {
+                struct ll_net_port np = { .allowed_access = LL_NET_CONNECT_TCP, .port = plan->connect_ports[i] };
+                if (syscall(SYS_landlock_add_rule, fd, LL_RULE_NET_PORT, &np, 0) < 0) {
+                        int e = errno;
+                        close(fd);
+                        return mc_error_errno(err, e, "landlock: allowing TCP connect to port %u",
+                                              (unsigned)plan->connect_ports[i]);
                 }
         }
         *out = fd;

@@ -11,6 +11,8 @@
 
 #include "util/error.h"
 
+#define LANDLOCK_MAX_PORTS 64
+
 enum landlock_grant { LANDLOCK_READ, LANDLOCK_READ_WRITE, LANDLOCK_DEVICE_RW };
 
 struct landlock_rule {
@@ -23,6 +25,12 @@ struct landlock_plan {
         struct landlock_rule *rules;
         size_t n;
         bool deny_tcp;          /* network "none": handle TCP bind/connect, allow none */
+        /* Fallback with network "filtered" or "host" + allow (ABI 4): TCP connect only to
+         * these ports (the proxy's, or those network.allow names); bind refused when
+         * deny_bind. */
+        bool filter_connect, deny_bind;
+        uint16_t connect_ports[LANDLOCK_MAX_PORTS];
+        size_t n_ports;
         bool scope;             /* signals and abstract Unix sockets stay inside */
 };
 

@@ -14,8 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/clone.h"
 #include "sandbox/enter.h"
+#include "sandbox/netproxy.h"
 #include "sandbox/report.h"
 #include "sandbox/setup.h"
 #include "sandbox/sync.h"
@@ -72,11 +74,30 @@ static int verdict(const struct sync_msg *m, bool confined, struct outcome *o, s
         }
 }
 
-/* The setup channel's verdict; init hands the seccomp listener over on the way. */
-static int read_verdict(int sync, struct sync_msg *m, int *listener)
+/* The listening sockets of the child's network namespace, net_plan_listener order. */
+struct net_fds {
+        int fd[1 + NET_MAX_FORWARDS];
+};
+
+static void net_fds_close(struct net_fds *n)
+{
+        for (size_t i = 0; i < 1 + NET_MAX_FORWARDS; i++)
+                closep(&n->fd[i]);
+        memset(n->fd, -1, sizeof(n->fd));
+}
+
+/* The setup channel's verdict; init hands the seccomp listener (and, network "filtered",
+ * the namespace's listening sockets) over on the way. */
+static int read_verdict(int sync, struct sync_msg *m, int *listener, struct net_fds *net)
 {
         for (;;) {
                 int r = sync_read(sync, m);
+                if (r == 1 && m->kind == SYNC_NET_LISTENER && m->fd >= 0 && m->err >= 0 &&
+                    m->err < 1 + NET_MAX_FORWARDS) {
+                        closep(&net->fd[m->err]);
+                        net->fd[m->err] = m->fd;
+                        continue;
+                }
                 if (r != 1 || m->kind != SYNC_LISTENER) {
                         if (r == 1 && m->fd >= 0)
                                 close(m->fd);
@@ -89,7 +110,7 @@ static int read_verdict(int sync, struct sync_msg *m, int *listener)
 }
 
 static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
-                       int *listener, struct mc_error *err)
+                       int *listener, struct net_fds *net, struct mc_error *err)
 {
         if (s->clone_flags & CLONE_NEWUSER) {
                 int r = identity_write_maps(pid, &s->id, err);
@@ -103,11 +124,16 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                         return -ECANCELED;
                 }
         }
-        /* The cgroup (limits.memory, pids, cpu) is placed here, before the release. */
+        /* limits.memory, pids, cpu: in its cgroup before it runs a single step of its own. */
+        if (cgroup_attach(s->cgroup, pid, err) < 0) {
+                reap(pid);
+                err->code = ECANCELED;
+                return -ECANCELED;
+        }
         int r = sync_release(sync, err);
         struct sync_msg m;
         if (r == 0)
-                r = read_verdict(sync, &m, listener);
+                r = read_verdict(sync, &m, listener, net);
         /* Without its listener a filtered server would wait for ever on its first refusal. */
         if (r == 0 && s->seccomp.notify && *listener < 0) {
                 reap(pid);
@@ -118,12 +144,39 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
         if (*listener >= 0)
                 closep(listener);
         *listener = -1;
+        net_fds_close(net);
         reap(pid);
         if (r == -ECONNRESET)
                 return mc_error_set(err, ECANCELED, "the sandbox child died before its setup began");
         if (r < 0)
                 return mc_error_errno(err, -r, "waiting for the sandbox child");
         return verdict(&m, s->mode != ISOLATION_NONE, o, err);
+}
+
+/* Network "filtered": the proxy serves the listeners the child opened in its namespace (in
+ * the fallback, the one mcpcage opened on the host's loopback). */
+static int start_proxy(const struct sandbox_setup *s, struct net_fds *net, struct child *out,
+                       struct mc_error *err)
+{
+        if (s->net.mode != NET_FILTERED || s->mode == ISOLATION_NONE)
+                return 0;
+        size_t n = net_plan_listeners(&s->net);
+        if (s->mode == ISOLATION_LANDLOCK) {
+                closep(&net->fd[0]);
+                net->fd[0] = fcntl(s->net_proxy_fd, F_DUPFD_CLOEXEC, 3);
+                if (net->fd[0] < 0)
+                        return mc_error_errno(err, errno, "network proxy: duplicating its listener");
+        }
+        for (size_t i = 0; i < 1 + NET_MAX_FORWARDS; i++) {
+                if (i < n && net->fd[i] < 0)
+                        return mc_error_set(err, ECANCELED, "the sandbox did not hand over the listening "
+                                            "socket %zu of its network namespace", i);
+                if (i >= n)
+                        closep(&net->fd[i]);
+        }
+        int r = netproxy_start(&s->net, &s->id, net->fd, n, &out->net_pid, &out->net_events, err);
+        memset(net->fd, -1, sizeof(net->fd));
+        return r;
 }
 
 static int attempt(const struct sandbox_setup *s, struct child *out, struct outcome *o,
@@ -176,7 +229,9 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         closep(&sync_c);
         sync_c = -1;
         _cleanup_close_ int listener = -1;
-        int r = parent_side(s, pid, sync_p, o, &listener, err);
+        _cleanup_(net_fds_close) struct net_fds net;
+        memset(net.fd, -1, sizeof(net.fd));
+        int r = parent_side(s, pid, sync_p, o, &listener, &net, err);
         if (r != 0)
                 return r;
         if (listener >= 0) {
@@ -187,6 +242,13 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                         err->code = ECANCELED;
                         return -ECANCELED;
                 }
+        }
+        if (start_proxy(s, &net, out, err) < 0) {
+                violations_free(out->violations);
+                out->violations = NULL;
+                reap(pid);
+                err->code = ECANCELED;
+                return -ECANCELED;
         }
         if (pfd < 0)
                 pfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -208,7 +270,8 @@ static void say_degraded(const struct sandbox_setup *s)
 
 int launch_child(const struct launch_config *cfg, struct child *out, struct mc_error *err)
 {
-        *out = (struct child){ .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        *out = (struct child){ .pid = -1, .pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                               .net_pid = -1, .net_events = -1 };
         _cleanup_(setup_clearp) struct sandbox_setup s;
         int r = setup_prepare(cfg, &s, err);
         if (r < 0)
@@ -234,6 +297,7 @@ int launch_child(const struct launch_config *cfg, struct child *out, struct mc_e
         }
         say_degraded(&s);
         out->sandbox = report_json(&s);
+        out->cgroup = TAKE_PTR(s.cgroup);
         if (cfg->env_secrets) {
                 *cfg->env_secrets = s.secrets.v;
                 s.secrets = (struct strlist){ 0 };
@@ -252,6 +316,12 @@ void child_close_fds(struct child *c)
         c->pidfd = c->stdin_fd = c->stdout_fd = c->stderr_fd = -1;
         violations_free(c->violations);
         c->violations = NULL;
+        /* after the server was reaped: nothing of the session may stay in a cgroup */
+        int r = cgroup_destroy(c->cgroup);
+        if (r < 0)
+                log_warn("removing the server's cgroup: %s", strerror(-r));
+        c->cgroup = NULL;
+        netproxy_stop(&c->net_pid, &c->net_events);
         json_decref(c->sandbox);
         c->sandbox = NULL;
 }

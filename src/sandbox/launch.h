@@ -14,6 +14,7 @@
 #include "util/error.h"
 
 struct violations;
+struct cgroup;
 
 struct launch_config {
         char *const *argv;              /* argv[0] looked up on the server's PATH like execvp */
@@ -36,6 +37,10 @@ struct child {
         int stderr_fd;  /* read end: server's stderr */
         json_t *sandbox; /* what was applied (see launch_report_json); owned */
         struct violations *violations;  /* the seccomp supervisor (violations.h), or NULL */
+        struct cgroup *cgroup;          /* the server's cgroup (cgroup.h), or NULL; removed by
+                                         * child_close_fds once the server is reaped */
+        pid_t net_pid;  /* network "filtered": the proxy process (sandbox/netproxy.h), or -1 */
+        int net_events; /* its event lines for the audit log (relay/netlog.h), or -1 */
 };
 
 /* Must be called while mcpcage is single-threaded (the child allocates before exec).

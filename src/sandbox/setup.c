@@ -12,6 +12,8 @@
 #include "sandbox/command.h"
 #include "sandbox/env.h"
 #include "sandbox/fallback.h"
+#include "sandbox/limits.h"
+#include "sandbox/network.h"
 #include "sandbox/resolve.h"
 #include "util/cleanup.h"
 
@@ -98,6 +100,9 @@ static int prepare_landlock(struct sandbox_setup *s, const struct launch_config 
                 return mc_error_set(err, EOPNOTSUPP, "Landlock is not available on this kernel "
                                     "(see mcpcage doctor); isolation \"landlock\" cannot be enforced");
         int r = fallback_plan_build(cfg->policy, (char *const *)home, &s->landlock, &s->degraded, err);
+        if (r < 0)
+                return r;
+        r = network_fall_back(cfg->policy, &s->net, &s->landlock, &s->env, &s->degraded, &s->net_proxy_fd, err);
         if (r < 0)
                 return r;
         r = landlock_ruleset_build(&s->landlock, &s->landlock_fd, err);
@@ -209,7 +214,12 @@ int setup_prepare(const struct launch_config *cfg, struct sandbox_setup *s, stru
         r = prepare_process(s, cfg, err);
         if (r < 0)
                 return r;
+        r = network_prepare(cfg->policy, &s->net, s->mode != ISOLATION_NONE ? &s->env : NULL, err);
+        if (r < 0)
+                return refuse(err);
         shm_options(s, cfg->policy);
+        if (s->mode != ISOLATION_NONE && (r = limits_prepare(s, cfg->policy, err)) < 0)
+                return refuse(err);
         if (s->mode == ISOLATION_NAMESPACES)
                 r = prepare_namespaces(s, cfg, err);
         else if (s->mode == ISOLATION_LANDLOCK)
@@ -243,6 +253,9 @@ void setup_clear(struct sandbox_setup *s)
         landlock_plan_clear(&s->landlock);
         if (s->landlock_fd >= 0)
                 close(s->landlock_fd);
+        if (s->net_proxy_fd >= 0)
+                close(s->net_proxy_fd);
+        net_plan_clear(&s->net);
         free(s->exe);
         strlist_free(&s->env);
         strlist_free(&s->secrets);
@@ -250,5 +263,6 @@ void setup_clear(struct sandbox_setup *s)
         free(s->userns_refused);
         strlist_free(&s->degraded);
         seccomp_plan_clear(&s->seccomp);
-        *s = (struct sandbox_setup){ .landlock_fd = -1 };
+        cgroup_destroy(s->cgroup);
+        *s = (struct sandbox_setup){ .landlock_fd = -1, .net_proxy_fd = -1 };
 }

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "net/plan.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/identity.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch.h"
@@ -35,6 +37,11 @@ struct sandbox_setup {
         int landlock_fd;                /* built before clone (fallback), else -1 */
         struct rlimits_plan rlimits;
         struct seccomp_plan seccomp;    /* compiled before clone; loaded last by the server */
+        struct cgroup_limits limits;    /* limits.memory, pids, cpu */
+        struct cgroup *cgroup;          /* made before clone, the child placed in it before release */
+        char cgroup_why[256];           /* why there is none */
+        struct net_plan net;            /* network.*: mode, allow-list, forwards, proxy port */
+        int net_proxy_fd;               /* the fallback's proxy listener on the host, or -1 */
         char *exe;                      /* what execve() runs */
         char *const *argv;
         struct strlist env;             /* the server's environment (isolation none: unused) */

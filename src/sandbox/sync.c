@@ -86,9 +86,9 @@ void die_ns_unusable(int e, const char *what)
         send_and_exit(SYNC_NS_UNUSABLE, e, text, 125);
 }
 
-void sync_child_send_listener(int fd)
+void sync_child_send_fd(int kind, int index, int fd)
 {
-        struct sync_msg m = { .kind = SYNC_LISTENER };
+        struct sync_msg m = { .kind = kind, .err = index };
         struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct sync_msg, text) + 1 };
         union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
         memset(&u, 0, sizeof(u));
@@ -104,7 +104,12 @@ void sync_child_send_listener(int fd)
                 n = sendmsg(child_fd, &mh, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                die_errno(errno, "handing the seccomp listener to mcpcage");
+                die_errno(errno, "handing a descriptor to mcpcage");
+}
+
+void sync_child_send_listener(int fd)
+{
+        sync_child_send_fd(SYNC_LISTENER, 0, fd);
 }
 
 int sync_release(int fd, struct mc_error *err)

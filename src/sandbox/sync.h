@@ -14,6 +14,8 @@ enum sync_kind {
         SYNC_EXEC_FAILED,       /* err: execve()'s errno (127/126 as a shell); text: the path */
         SYNC_NS_UNUSABLE,       /* the namespace was created without its capabilities */
         SYNC_LISTENER,          /* init hands over the server's seccomp listener (fd attached) */
+        SYNC_NET_LISTENER,      /* a listening socket of the network namespace (fd attached,
+                                 * err: its index, net_plan_listener order) */
 };
 
 struct sync_msg {
@@ -32,6 +34,8 @@ bool sync_child_parent_alive(void);
 void sync_child_close(void);
 /* init: the seccomp listener to mcpcage (SCM_RIGHTS); dies when it cannot. */
 void sync_child_send_listener(int fd);
+/* Any descriptor with its kind and an index (sent in err); dies when it cannot. */
+void sync_child_send_fd(int kind, int index, int fd);
 
 /* Report and _exit(125). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -372,6 +372,182 @@ static void test_golden_large(void)
         tap_ok(data && !strcmp(data, want), "golden: a 300 kB record and the next one, byte for byte");
 }
 
+/* record-json.c against jansson itself: the same bytes as json_dumpb(JSON_COMPACT|JSON_EMBED)
+ * for every kind of value, every byte below 0x80, UTF-8 of each length, and random trees;
+ * -EAGAIN (jansson decides) for what only jansson may judge. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        return rng_state;
+}
+
+static json_t *random_string(void)
+{
+        static const char *const pieces[] = { "\303\251", "\342\202\254", "\360\237\230\200",
+                                              "\357\277\277", "\364\217\277\277", "/", "\\", "\"" };
+        char s[64];
+        size_t n = 0, len = rng() % 12;
+        while (n < len && n + 4 < sizeof(s)) {
+                if (rng() % 3 == 0) {
+                        const char *p = pieces[rng() % ARRAY_SIZE(pieces)];
+                        memcpy(s + n, p, strlen(p));
+                        n += strlen(p);
+                } else {
+                        s[n++] = (char)(rng() % 0x80);  /* NUL and every control byte too */
+                }
+        }
+        return json_stringn(s, n);
+}
+
+static json_t *random_value(int depth)
+{
+        switch (rng() % (depth > 4 ? 6 : 8)) {
+        case 0: return json_null();
+        case 1: return rng() % 2 ? json_true() : json_false();
+        case 2: {
+                static const json_int_t edge[] = { 0, -1, 1, INT64_MAX, INT64_MIN, 1000000007 };
+                return json_integer(rng() % 2 ? edge[rng() % ARRAY_SIZE(edge)] : (json_int_t)rng());
+        }
+        case 3: return json_real((double)(int64_t)rng() / (double)(rng() % 1000 + 1));
+        case 4:
+        case 5: return random_string();
+        case 6: {
+                json_t *a = json_array();
+                for (uint64_t i = rng() % 4; i > 0; i--)
+                        json_array_append_new(a, random_value(depth + 1));
+                return a;
+        }
+        default: {
+                json_t *o = json_object();
+                for (uint64_t i = rng() % 4; i > 0; i--) {
+                        json_t *k = random_string();
+                        json_object_setn_new(o, json_string_value(k), json_string_length(k),
+                                             random_value(depth + 1));
+                        json_decref(k);
+                }
+                return o;
+        }
+        }
+}
+
+/* The fast serialiser's bytes, or NULL when it declines. */
+static char *fast_members(const json_t *obj, int *rc)
+{
+        struct buf b = { 0 };
+        *rc = record_json_members(&b, obj);
+        if (*rc < 0 || buf_append(&b, "", 1) < 0) {
+                buf_free(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+static char *jansson_members(const json_t *obj)
+{
+        size_t n = json_dumpb(obj, NULL, 0, JSON_COMPACT | JSON_EMBED);
+        char *s = calloc(1, n + 1);
+        if (n && json_dumpb(obj, s, n, JSON_COMPACT | JSON_EMBED) != n)
+                abort();
+        return s;
+}
+
+static void test_record_json(void)
+{
+        size_t same = 0, total = 20000;
+        for (size_t i = 0; i < total; i++) {
+                json_t *o = json_object();
+                for (uint64_t k = rng() % 6 + 1; k > 0; k--) {
+                        char key[16];
+                        snprintf(key, sizeof(key), "k%llu", (unsigned long long)k);
+                        json_object_set_new(o, key, random_value(0));
+                }
+                int rc;
+                _cleanup_free_ char *fast = fast_members(o, &rc);
+                _cleanup_free_ char *want = jansson_members(o);
+                if (fast && !strcmp(fast, want))
+                        same++;
+                else if (total - same < 3)
+                        printf("#   differs: fast %s\n#   jansson %s\n", fast ? fast : "(declined)", want);
+                json_decref(o);
+        }
+        tap_ok(same == total, "record-json: %zu of %zu random trees byte for byte as json_dumpb", same, total);
+
+        char bytes[0x80];
+        for (int c = 0; c < 0x80; c++)
+                bytes[c] = (char)c;
+        json_t *o = json_object();
+        json_object_set_new(o, "all", json_stringn(bytes, sizeof(bytes)));
+        json_object_set_new(o, "k\001\"\\", json_string("\302\200\337\277\340\240\200\355\237\277"
+                                                         "\356\200\200\360\220\200\200\364\217\277\277"));
+        int rc;
+        _cleanup_free_ char *fast = fast_members(o, &rc);
+        _cleanup_free_ char *want = jansson_members(o);
+        tap_is_str(fast, want, "record-json: every byte below 0x80, UTF-8 boundaries, escaped keys");
+        json_decref(o);
+
+        static const char *const invalid[] = { "\200", "\301\277", "\340\200\200", "\355\240\200",
+                                               "\364\220\200\200", "\370\210\200\200\200", "\303" };
+        bool declined = true;
+        for (size_t i = 0; i < ARRAY_SIZE(invalid); i++) {
+                json_t *bad = json_object();
+                json_object_set_new(bad, "s", json_string_nocheck(invalid[i]));
+                _cleanup_free_ char *f = fast_members(bad, &rc);
+                declined = declined && !f && rc == -EAGAIN && json_dumpb(bad, NULL, 0, JSON_COMPACT) == 0;
+                json_decref(bad);
+        }
+        tap_ok(declined, "record-json: invalid UTF-8 (overlong, surrogate, > U+10FFFF, cut) is left to "
+               "jansson, which refuses it");
+}
+
+/* What the fast serialiser declines still gets jansson's bytes or jansson's refusal. */
+static void test_record_fallback(void)
+{
+        _cleanup_free_ char *file = path_in_tmp("fallback.jsonl");
+        struct audit *a = open_or_die(file, NULL, NULL);
+        fix_session(a);
+        fix_clock(a, 1795342503, 123456789);
+        json_t *deep = json_array(), *leaf = deep;
+        for (int i = 0; i < 5000; i++) {
+                json_t *next = json_array();
+                json_array_append_new(leaf, next);
+                leaf = next;
+        }
+        json_t *f = json_object();
+        json_object_set_new(f, "deep", deep);
+        json_object_set_new(f, "r", json_real(0.25));
+        _cleanup_free_ char *want_fields = jansson_members(f);
+        tap_ok(audit_emit(a, "call", f) == 0, "a tree deeper than the fast path is still written");
+        json_t *bad = json_object();
+        json_object_set_new(bad, "s", json_string_nocheck("\377"));
+        tap_ok(audit_emit(a, "call", bad) == -ENOMEM, "invalid UTF-8 from a _nocheck string: not written, "
+               "as jansson refuses it");
+        json_t *x = json_object(), *y = json_object();
+        json_object_set(x, "y", y);
+        json_object_set(y, "x", x);
+        tap_ok(audit_emit(a, "call", json_incref(x)) == -ENOMEM, "a cyclic tree (a caller bug): not written");
+        json_object_del(y, "x");
+        json_decref(x);
+        json_decref(y);
+        audit_emit(a, "session_end", NULL);
+        audit_close(a);
+        char **l;
+        size_t n = lines_of(file, &l);
+        _cleanup_free_ char *want0 = NULL;
+        if (asprintf(&want0, "{\"v\":1,\"ts\":\"2026-11-22T10:15:03.123Z\",\"session\":\"" GOLDEN_SESSION
+                             "\",\"seq\":0,\"server\":\"everything\",\"event\":\"call\",\"prev\":\"\",%s}",
+                     want_fields) < 0)
+                abort();
+        tap_ok(n == 2 && !strcmp(l[0], want0), "the deep record is jansson's bytes");
+        tap_ok(n == 2 && strstr(l[1], "\"seq\":1,") != NULL, "records not written take no seq");
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
 /* Run `audit verify ARGS...` with its stdout captured (our stdout is the TAP stream). */
 static int verify(char **out, const char *a1, const char *a2, const char *a3, const char *a4)
 {
@@ -876,6 +1052,8 @@ int main(void)
         test_golden_plain();
         test_golden_keyed();
         test_golden_large();
+        test_record_json();
+        test_record_fallback();
         test_hmac();
         test_key_refused();
         test_verify_tampering();
