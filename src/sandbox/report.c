@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sandbox/launch.h"
+#include "sandbox/limits.h"
 #include "util/cleanup.h"
 
 static json_t *strings(const struct strlist *l)
@@ -74,6 +75,13 @@ json_t *report_json(const struct sandbox_setup *s)
                               "rlimits", "open_files", limit(confined && s->rlimits.nofile_set, s->rlimits.nofile),
                               "file_size", limit(confined && s->rlimits.fsize_set, s->rlimits.fsize),
                               "degraded", strings(&s->degraded));
+        if (r && (json_object_set_new(r, "cgroup", json_string(cgroup_kind_name(cgroup_kind_of(s->cgroup)))) < 0 ||
+                  json_object_set_new(r, "limits", limits_report_json(s)) < 0)) {
+                json_decref(r);
+                return NULL;
+        }
+        if (r && s->cgroup_why[0] && !s->cgroup)
+                json_object_set_new(r, "cgroup_why", json_string(s->cgroup_why));
         if (r && json_object_set_new(r, "seccomp", seccomp_json(s)) < 0) {
                 json_decref(r);
                 return NULL;

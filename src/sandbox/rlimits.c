@@ -51,5 +51,17 @@ int rlimits_apply(const struct rlimits_plan *r, const char **what)
                 *what = "limits.file_size (RLIMIT_FSIZE)";
                 return e;
         }
+        if (r->data_set && (e = lower(RLIMIT_DATA, r->data)) < 0) {
+                *what = "limits.memory (RLIMIT_DATA)";
+                return e;
+        }
+        if (r->nproc_set && (e = lower(RLIMIT_NPROC, r->nproc)) < 0) {
+                *what = "limits.pids (RLIMIT_NPROC)";
+                return e;
+        }
+        if (r->cpu_set && (e = lower(RLIMIT_CPU, r->cpu)) < 0) {
+                *what = "limits.cpu (RLIMIT_CPU)";
+                return e;
+        }
         return 0;
 }

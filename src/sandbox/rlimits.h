@@ -12,6 +12,11 @@
 struct rlimits_plan {
         bool nofile_set, fsize_set;
         rlim_t nofile, fsize;
+        /* The fallbacks for limits no cgroup enforces (limits.c): memory as RLIMIT_DATA,
+         * pids as RLIMIT_NPROC (counted in the server's own user namespace), cpu as
+         * RLIMIT_CPU seconds. */
+        bool data_set, nproc_set, cpu_set;
+        rlim_t data, nproc, cpu;
 };
 
 int rlimits_from_policy(const struct policy *p, struct rlimits_plan *out, struct mc_error *err);

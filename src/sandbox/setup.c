@@ -174,6 +174,23 @@ static void shm_options(struct sandbox_setup *s, const struct policy *p)
                 snprintf(s->shm_data, sizeof(s->shm_data), "mode=1777");
 }
 
+/* policy.md: profile "none" warns and is audited; action "log" lets every refusal through
+ * and only the kernel's log (dmesg, audit type 1326) holds the uses. */
+static int seccomp_degraded(struct sandbox_setup *s, const struct policy *p, struct mc_error *err)
+{
+        int r = 0;
+        if (s->seccomp.profile == SECCOMP_PROFILE_NONE && requires(p, "seccomp"))
+                return mc_error_set(err, EINVAL, "%s: /seccomp/profile is \"none\" but /require lists "
+                                    "\"seccomp\"", p->path ? p->path : "policy");
+        if (s->seccomp.profile == SECCOMP_PROFILE_NONE)
+                r = strlist_addf(&s->degraded, "seccomp profile none: no syscall filter (the rows of "
+                                 "threats.md §1 answered by seccomp are not enforced)");
+        else if (s->seccomp.action == SECCOMP_ACTION_LOG)
+                r = strlist_addf(&s->degraded, "seccomp action log: refused syscalls are allowed; the "
+                                 "kernel logs each use (dmesg), mcpcage's audit log does not");
+        return r < 0 ? mc_error_set(err, ENOMEM, "out of memory") : 0;
+}
+
 static int prepare_process(struct sandbox_setup *s, const struct launch_config *cfg,
                            struct mc_error *err)
 {
@@ -194,12 +211,14 @@ static int prepare_process(struct sandbox_setup *s, const struct launch_config *
         r = rlimits_from_policy(cfg->policy, &s->rlimits, err);
         if (r == 0 && s->mode != ISOLATION_NONE)
                 r = seccomp_plan_from_policy(cfg->policy, &s->seccomp, err);
+        if (r == 0 && s->mode != ISOLATION_NONE)
+                r = seccomp_degraded(s, cfg->policy, err);
         return r < 0 ? refuse(err) : 0;
 }
 
 int setup_prepare(const struct launch_config *cfg, struct sandbox_setup *s, struct mc_error *err)
 {
-        *s = (struct sandbox_setup){ .landlock_fd = -1, .argv = cfg->argv };
+        *s = (struct sandbox_setup){ .landlock_fd = -1, .net_proxy_fd = -1, .argv = cfg->argv };
 #if MCPCAGE_TEST_HOOKS
         s->legacy_mounts = getenv("MCPCAGE_TEST_LEGACY_MOUNTS") != NULL;
         const char *how = getenv("MCPCAGE_TEST_REFUSE_USERNS");
