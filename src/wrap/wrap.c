@@ -157,8 +157,10 @@ static bool strings_only(json_t *args)
 static int wrap_entry(const char *name, json_t *entry, const struct wrap_options *o,
                       struct wrap_report *r, struct mc_error *err)
 {
-        const char *command = json_string_value(json_object_get(entry, "command"));
-        json_t *args = json_object_get(entry, "args");
+        /* held: the strings below outlive the entry's own "command" and "args" */
+        _cleanup_json_ json_t *held_command = json_incref(json_object_get(entry, "command"));
+        _cleanup_json_ json_t *args = json_incref(json_object_get(entry, "args"));
+        const char *command = json_string_value(held_command);
         if (args && (!json_is_array(args) || !strings_only(args)))
                 return note(r, name, WRAP_NOT_WRAPPED, strdup("\"args\" is not a list of strings"), NULL, err);
         _cleanup_free_ char *exec = NULL;
@@ -175,9 +177,13 @@ static int wrap_entry(const char *name, json_t *entry, const struct wrap_options
                 free(warning);
                 return -ENOMEM;
         }
-        _cleanup_free_ char *matched = m.policy;
+        _cleanup_free_ char *matched = m.policy, *chosen = NULL;
         const char *policy = override_for(o, name);
-        struct plan p = { name, command, exec ? exec : command, policy ? policy : matched, args, m.dirs_from };
+        if (policy && wrap_policy_ref(policy, o->policy_dirs, &chosen, err) < 0) {
+                free(warning);
+                return mc_error_prefix(err, "--policy %s=%s", name, policy);
+        }
+        struct plan p = { name, command, exec ? exec : command, chosen ? chosen : matched, args, m.dirs_from };
         json_t *new_args = wrapped_args(&p, &warning);
         if (!new_args || json_object_set_new(entry, "command", json_string(o->mcpcage)) < 0 ||
             json_object_set_new(entry, "args", new_args) < 0) {
