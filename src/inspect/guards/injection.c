@@ -34,9 +34,12 @@ static const char PHRASE_RE[] =
         "|(?:do\\s+not|don'?t|never)\\s+(?:tell|inform|mention|reveal|show|disclose|notify|alert)\\s+"
         "(?:\\w+\\s+){0,3}?(?:the\\s+)?user\\b)";
 
+/* The words a phrase starts with, long enough that ordinary prose ("over", "you",
+ * "new") rarely gets as far as the regex. White space compares as ' '. */
 static const char *const ANCHORS[] = {
-        "igno", "disr", "forg", "over", "bypa", "skip", "you ", "new ", "syst", "do n", "don'", "dont",
-        "neve",
+        "ignor", "disregard", "forget", "overrid", "bypass", "skip ", "you are now", "new instruction",
+        "new system", "system prompt", "system override", "system message", "do not ", "don't ", "dont ",
+        "never ",
 };
 
 /* Tool poisoning (threats.md §3): a description that sends the model to credentials. */
@@ -74,11 +77,23 @@ static unsigned char ascii_class(unsigned char c)
 }
 
 static unsigned char ASCII[128];
+static unsigned char LOWER[256];                /* case and white space folded */
+static uint32_t ANCHOR4[ARRAY_SIZE(ANCHORS)];   /* each anchor's first 4 bytes */
+
+static uint32_t fold4(const unsigned char *p)
+{
+        return (uint32_t)LOWER[p[0]] | (uint32_t)LOWER[p[1]] << 8 | (uint32_t)LOWER[p[2]] << 16 |
+               (uint32_t)LOWER[p[3]] << 24;
+}
 
 static void ascii_init(void)
 {
+        for (unsigned c = 0; c < 256; c++)
+                LOWER[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : (c == '\t' || c == '\n' || c == '\r') ? ' ' : c);
         for (unsigned c = 0; c < 128; c++)
                 ASCII[c] = ascii_class((unsigned char)c);
+        for (size_t a = 0; a < ARRAY_SIZE(ANCHORS); a++)
+                ANCHOR4[a] = fold4((const unsigned char *)ANCHORS[a]);
 }
 
 static int compile(const char *re, uint32_t opts, pcre2_code **out, struct mc_error *err)
@@ -199,7 +214,6 @@ static bool is_rtl(uint32_t cp)
 struct walk {
         const unsigned char *s;
         size_t len;
-        uint32_t prev;          /* the code point before the current unit */
         int rtl;                /* the string holds right-to-left script: -1 not known yet */
 };
 
@@ -297,6 +311,18 @@ static bool has_rtl(struct walk *w)
         return w->rtl;
 }
 
+/* The code point before s[i] (0 at the start), read back over at most 3 continuation
+ * bytes: only joiners and variation selectors ask. */
+static uint32_t prev_cp(const struct walk *w, size_t i)
+{
+        if (!i)
+                return 0;
+        size_t j = i - 1, n;
+        while (j > 0 && i - j < 4 && (w->s[j] & 0xC0) == 0x80)
+                j--;
+        return utf8_at(w->s, w->len, j, &n);
+}
+
 /* The unit at s[i] (ESC or a byte >= 0x80): its length in *n and its class, or -1 for
  * ordinary text. */
 static int unit_at(struct walk *w, size_t i, size_t *n)
@@ -304,11 +330,9 @@ static int unit_at(struct walk *w, size_t i, size_t *n)
         const unsigned char *s = w->s;
         if (s[i] == 0x1b) {
                 *n = esc_len(s, w->len, i);
-                w->prev = 0x1b;
                 return INJ_ANSI_ESCAPE;
         }
-        uint32_t cp = utf8_at(s, w->len, i, n), prev = w->prev;
-        w->prev = cp;
+        uint32_t cp = utf8_at(s, w->len, i, n);
         if (cp >= 0x80 && cp <= 0x9F) {
                 *n = c1_len(s, w->len, i, cp);
                 return INJ_ANSI_ESCAPE;
@@ -320,11 +344,11 @@ static int unit_at(struct walk *w, size_t i, size_t *n)
                 return -1;
         }
         if (cp == 0x200C || cp == 0x200D)
-                return joiner_ok(w, prev, i + *n) ? -1 : INJ_HIDDEN_UNICODE;
+                return joiner_ok(w, prev_cp(w, i), i + *n) ? -1 : INJ_HIDDEN_UNICODE;
         if (cp == 0xFEFF && i == 0)
                 return -1; /* a byte order mark at the start of a file's text */
         if (is_variation_selector(cp))
-                return is_variation_selector(prev) ? INJ_HIDDEN_UNICODE : -1;
+                return is_variation_selector(prev_cp(w, i)) ? INJ_HIDDEN_UNICODE : -1;
         if (is_invisible(cp))
                 return INJ_HIDDEN_UNICODE;
         if (is_bidi_override(cp))
@@ -377,17 +401,21 @@ static bool pseudo_tag_at(const unsigned char *s, size_t len, size_t i)
         return false;
 }
 
+static bool anchor_at(const unsigned char *s, size_t len, size_t i, const char *a)
+{
+        for (; *a; a++, i++)
+                if (i >= len || LOWER[s[i]] != (unsigned char)*a)
+                        return false;
+        return true;
+}
+
 static int phrase_at(struct injection *g, const unsigned char *s, size_t len, size_t i)
 {
-        if (i + 4 > len)
+        if (len - i < 4)
                 return 0;
-        char w[4];
-        for (int k = 0; k < 4; k++) {
-                unsigned char c = s[i + k];
-                w[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : (c == '\t' || c == '\n' || c == '\r') ? ' ' : c);
-        }
+        uint32_t w = fold4(s + i);
         size_t a = 0;
-        while (a < ARRAY_SIZE(ANCHORS) && memcmp(ANCHORS[a], w, 4))
+        while (a < ARRAY_SIZE(ANCHORS) && (ANCHOR4[a] != w || !anchor_at(s, len, i, ANCHORS[a])))
                 a++;
         if (a == ARRAY_SIZE(ANCHORS))
                 return 0;
@@ -405,42 +433,50 @@ static int search(struct injection *g, pcre2_code *re, const char *text, size_t 
         return r < 0 ? -EIO : 1;
 }
 
+/* A phrase can only start at a word start: after a byte that is not a word character. */
+static int word_start(struct injection *g, const unsigned char *s, size_t len, size_t i, unsigned *f)
+{
+        if (i >= len || s[i] >= 0x80 || !(ASCII[s[i]] & A_ANCHOR) || (*f & (1u << INJ_PHRASE)))
+                return 0;
+        int r = phrase_at(g, s, len, i);
+        if (r > 0)
+                *f |= 1u << INJ_PHRASE;
+        return r < 0 ? r : 0;
+}
+
 int injection_scan(struct injection *g, const char *text, size_t len, enum injection_context ctx,
                    unsigned *found)
 {
         const unsigned char *s = (const unsigned char *)text;
         struct walk w = { .s = s, .len = len, .rtl = -1 };
         unsigned f = 0;
-        bool prev_alnum = false;
         *found = 0;
-        for (size_t i = 0; i < len;) {
+        int r = word_start(g, s, len, 0, &f);
+        for (size_t i = 0; r >= 0 && i < len;) {
+                /* the hot loop: letters, digits and '_' never start anything */
+                while (i < len && s[i] < 0x80 && (ASCII[s[i]] & A_ALNUM))
+                        i++;
+                if (i >= len)
+                        break;
                 unsigned char c = s[i];
                 if (c < 0x80 && c != 0x1b) {
-                        unsigned char k = ASCII[c];
-                        if (k & A_TAG) {
-                                if (pseudo_tag_at(s, len, i))
-                                        f |= 1u << INJ_PSEUDO_TAG;
-                        } else if ((k & A_ANCHOR) && !prev_alnum && !(f & (1u << INJ_PHRASE))) {
-                                int r = phrase_at(g, s, len, i);
-                                if (r < 0)
-                                        return r;
-                                if (r)
-                                        f |= 1u << INJ_PHRASE;
-                        }
-                        prev_alnum = k & A_ALNUM;
-                        w.prev = c;
-                        i++;
+                        if ((ASCII[c] & A_TAG) && pseudo_tag_at(s, len, i))
+                                f |= 1u << INJ_PSEUDO_TAG;
+                        r = word_start(g, s, len, ++i, &f);
                         continue;
                 }
                 size_t n;
                 int cls = unit_at(&w, i, &n);
                 if (cls >= 0)
                         f |= 1u << cls;
-                prev_alnum = cls < 0;
                 i += n;
+                if (cls == INJ_ANSI_ESCAPE)
+                        r = word_start(g, s, len, i, &f);
         }
+        if (r < 0)
+                return r;
         if (ctx == INJ_DESCRIPTION) {
-                int r = search(g, g->sensitive, text, len);
+                r = search(g, g->sensitive, text, len);
                 if (r > 0)
                         f |= 1u << INJ_SENSITIVE_PATH;
                 int r2 = r < 0 ? r : search(g, g->redirect, text, len);
@@ -461,7 +497,7 @@ int injection_strip(const char *text, size_t len, struct buf *out)
         bool removed = false;
         for (size_t i = 0; i < len;) {
                 if (s[i] < 0x80 && s[i] != 0x1b) {
-                        w.prev = s[i++];
+                        i++;
                         continue;
                 }
                 size_t n;
