@@ -49,8 +49,9 @@ static int read_all(const char *path, uint8_t **out, size_t *size)
         return 0;
 }
 
-/* 0 when the input ran clean; otherwise prints why as TAP diagnostics. */
-static int run_one(const char *path)
+/* 0 when the input ran clean; otherwise prints why as TAP diagnostics. The child frees
+ * the parent's file list it inherited, so LeakSanitizer reports only what the target leaks. */
+static int run_one(const char *path, char **names, size_t n)
 {
         fflush(stdout);
         fflush(stderr);
@@ -69,6 +70,9 @@ static int run_one(const char *path)
                 }
                 LLVMFuzzerTestOneInput(data, size);
                 free(data);
+                for (size_t i = 0; i < n; i++)
+                        free(names[i]);
+                free(names);
                 exit(0);
         }
         int status;
@@ -117,16 +121,18 @@ static bool replay_dir(int point, const char *dir)
                 names[n++] = fuzz_path(dir, de->d_name);
         }
         closedir(d);
-        qsort(names, n, sizeof(*names), cmp_names);
+        if (n)  /* qsort(NULL, 0) is undefined behaviour */
+                qsort(names, n, sizeof(*names), cmp_names);
         size_t failed = 0, files = 0;
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
                 if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
                         files++;
-                        if (run_one(names[i]) < 0)
+                        if (run_one(names[i], names, n) < 0)
                                 failed++;
                 }
                 free(names[i]);
+                names[i] = NULL;
         }
         free(names);
         printf("%s %d - %s: %zu files, %zu failed\n", failed ? "not ok" : "ok", point, dir, files,
