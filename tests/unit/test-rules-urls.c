@@ -58,6 +58,10 @@ static void threat_rows(void)
         expect(false, "http://0x7f000001/", NULL);
         expect(false, "http://127.1/", NULL);
         expect(false, "http://2852039166/", NULL);              /* 169.254.169.254 */
+        /* empty labels: a second trailing dot must not turn an address into a "name" */
+        expect(false, "http://127.0.0.1../", NULL);
+        expect(false, "http://2130706433../", NULL);
+        expect(false, "https://a.example.org../", NULL);
         expect(false, "http://[::1]/", NULL);
         expect(false, "http://[::]/", NULL);
         expect(false, "http://[::ffff:127.0.0.1]/", NULL);

@@ -99,6 +99,11 @@ static int parse_name(char *h, struct host *out, const char **why)
                 h[--n] = '\0';  /* "example.com." is "example.com" to DNS */
         if (n == 0)
                 return *why = "empty host", -EINVAL;
+        /* A second trailing dot is an empty label: "127.0.0.1.." would otherwise pass as
+         * the name "127.0.0.1." past the address checks, and read as 127.0.0.1 to any
+         * resolver that strips dots (the fuzzer's find). */
+        if (h[n - 1] == '.')
+                return *why = "empty label in the host", -EINVAL;
         if (strchr(h, '%'))
                 return *why = "percent-escape in the host", -EINVAL;
         for (size_t i = 0; i < n; i++) {
