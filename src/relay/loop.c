@@ -28,12 +28,12 @@
 #include "relay/passthrough.h"
 #include "relay/queue.h"
 #include "relay/cleanup-compat.h"
-#include "sandbox/violations.h"
+#include "relay/sandbox-events.h"
 #include "util/log.h"
 
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
-           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_NET, T_COUNT };
+           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_NET, T_CGROUP, T_COUNT };
 
 enum stage { STAGE_RUNNING, STAGE_GRACE, STAGE_TERM, STAGE_KILL };
 
@@ -311,19 +311,6 @@ static int pump_stderr(struct loop *l)
 
 /* ---- the sandbox's reports: seccomp refusals, limits ---- */
 
-static void security(struct loop *l, const char *kind, const char *severity, json_t *f)
-{
-        if (!f || json_object_set_new(f, "kind", json_string(kind)) < 0 ||
-            json_object_set_new(f, "severity", json_string(severity)) < 0) {
-                json_decref(f);
-                log_warn("audit: cannot build a %s record (out of memory)", kind);
-                return;
-        }
-        int r = l->cfg->audit ? audit_emit(l->cfg->audit, "security", f) : (json_decref(f), 0);
-        if (r < 0)
-                log_warn("audit: writing a %s record: %s", kind, strerror(-r));
-}
-
 /* network "filtered": each connection the proxy decided becomes an audit record. */
 static void on_net(struct loop *l)
 {
@@ -349,50 +336,10 @@ static void drain_net(struct loop *l)
         }
 }
 
-/* threats.md §1: every refusal is answered here (with the profile's errno) and reported at
- * most once a second per syscall; the batch bound keeps a looping server from starving the
- * protocol. */
 static void on_violations(struct loop *l)
 {
-        struct violation_report rep[16];
-        size_t n = 0;
-        int r = violations_handle(l->cfg->child->violations, l->now, rep, 16, &n);
-        for (size_t i = 0; i < n; i++) {
-                const char *err = strerrorname_np(rep[i].answer);
-                bool fallback = rep[i].answer == ENOSYS;
-                char detail[192];
-                snprintf(detail, sizeof(detail), "%.40s refused with %.32s (pid %d in the sandbox)%s",
-                         rep[i].syscall, err ? err : "?", (int)rep[i].pid,
-                         rep[i].count > 1 ? ", repeated" : "");
-                security(l, "seccomp_violation", fallback ? "info" : "warning",
-                         json_pack("{s:s, s:s, s:i, s:I, s:s?}", "detail", detail, "syscall", rep[i].syscall,
-                                   "pid", (int)rep[i].pid, "count", (json_int_t)rep[i].count, "answer", err));
-                /* ENOSYS answers are the fallbacks libc and libuv expect: only with -v. */
-                if (fallback)
-                        log_info("seccomp: %s", detail);
-                else
-                        log_warn("seccomp: %s", detail);
-        }
-        if (r == -EPIPE || (r < 0 && r != -EINTR)) {
-                if (r != -EPIPE)
-                        log_warn("seccomp: reading the listener: %s", strerror(-r));
+        if (!sandbox_events_violations(l->cfg->audit, l->cfg->child->violations, l->now))
                 watch_close(l, T_SECCOMP);
-        }
-}
-
-/* Action kill: the kernel ended the server; init passes the signal on (as 128+N from a pid
- * namespace). */
-static void report_sigsys(struct loop *l, int status)
-{
-        bool sys = (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
-                   (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
-        if (!l->cfg->seccomp_kills || !sys)
-                return;
-        security(l, "seccomp_violation", "critical",
-                 json_pack("{s:s, s:s}", "detail", "the server was killed by SIGSYS: it made a syscall the "
-                           "profile refuses (seccomp action kill)", "syscall", "unknown"));
-        log_warn("seccomp: the server was killed for a refused syscall (action kill; rerun with "
-                 "seccomp.action \"errno\" to see which)");
 }
 
 /* ---- the server process ---- */
@@ -428,7 +375,8 @@ static void try_reap(struct loop *l)
                 l->reason_set = true;
         }
         log_debug("the server exited (wait status 0x%x)", (unsigned)status);
-        report_sigsys(l, status);
+        sandbox_events_exit(l->cfg->audit, status, l->cfg->seccomp_kills);
+        sandbox_events_cgroup(l->cfg->audit, l->cfg->child->cgroup);
         watch_close(l, T_PIDFD);
         /* Nobody will read the server's stdin any more; what was queued for it is moot. */
         queue_clear(&l->to_child);
@@ -472,11 +420,7 @@ static void on_wall_time(struct loop *l)
         l->wall_deadline = 0;
         if (l->res->reaped || l->stage != STAGE_RUNNING)
                 return;
-        char detail[96];
-        snprintf(detail, sizeof(detail), "limits.wall_time: the server ran for %llu ms; stopping it",
-                 (unsigned long long)l->cfg->wall_time_ms);
-        security(l, "limit", "warning", json_pack("{s:s, s:s}", "detail", detail, "limit", "wall_time"));
-        log_warn("%s", detail);
+        sandbox_events_wall_time(l->cfg->audit, l->cfg->wall_time_ms);
         begin_shutdown(l, RELAY_WALL_TIME);
         advance_stage(l);       /* no grace: SIGTERM now, SIGKILL 2 s later */
 }
@@ -624,6 +568,7 @@ static bool update_interest(struct loop *l)
                 [T_PIDFD] = EPOLLIN,
                 [T_SECCOMP] = EPOLLIN,
                 [T_NET] = EPOLLIN,
+                [T_CGROUP] = EPOLLIN,
         };
         bool always_ready = false;
         for (int t = 0; t < T_COUNT; t++) {
@@ -679,6 +624,7 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         case T_TIMER: return on_timer(l);
         case T_PIDFD: try_reap(l); return 0;
         case T_SECCOMP: on_violations(l); return 0;
+        case T_CGROUP: sandbox_events_cgroup(l->cfg->audit, l->cfg->child->cgroup); return 0;
         case T_NET: on_net(l); return 0;
         case T_COUNT:
         default:
@@ -761,9 +707,11 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         fd_grow_pipe(c->host_out);
         int fds[T_COUNT] = { c->host_in, c->host_out, TAKE_FD(ch->stdin_fd), TAKE_FD(ch->stdout_fd),
                              TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd),
-                             ch->violations ? violations_fd(ch->violations) : -1, ch->net_events };
+                             ch->violations ? violations_fd(ch->violations) : -1, ch->net_events,
+                             cgroup_events_fd(ch->cgroup) };
         /* the proxy's socket stays the child's: child_close_fds() stops the proxy with it */
-        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false, false };
+        bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false, false,
+                                false };
         l->net.fd = ch->net_events;
         for (int t = 0; t < T_COUNT; t++) {
                 if (fds[t] < 0)
@@ -837,6 +785,7 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
                 out->violations = violations_totals(cfg->child->violations);
                 out->violations_total = violations_total(cfg->child->violations);
         }
+        out->memory_peak = cgroup_memory_peak(cfg->child->cgroup);
         child_close_fds(cfg->child);
         return r < 0 ? r : 0;
 }

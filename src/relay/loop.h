@@ -40,6 +40,7 @@ struct relay_result {
         uint64_t stderr_dropped;        /* server stderr bytes dropped: our stderr was blocked */
         json_t *violations;             /* {"syscall": refusals} for session_end (owned), or NULL */
         uint64_t violations_total;
+        uint64_t memory_peak;           /* bytes, from the server's cgroup; 0 without one */
 };
 
 /* Before the server starts: block the signals the loop reads through its signalfd (so none

@@ -227,6 +227,8 @@ static void emit_session_end(struct audit *a, const struct relay_result *res,
                          : NULL;
         if (f && res->violations)
                 json_object_set(f, "seccomp_violations", res->violations);
+        if (f && res->memory_peak)
+                json_object_set_new(f, "memory_peak", json_integer((json_int_t)res->memory_peak));
         emit(a, "session_end", f);
 }
 
