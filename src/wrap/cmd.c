@@ -103,8 +103,13 @@ static int write_back(const struct cmd *c, const struct wrap_file *f, const char
 {
         struct mc_error err = { 0 };
         if (c->dry_run) {
-                if (strcmp(before, after))
-                        wrap_diff(before, after, f->path, c->wrap ? "(wrapped)" : "(unwrapped)", stdout);
+                _cleanup_free_ char *label = NULL;
+                if (asprintf(&label, "%s (%s)", f->path, c->wrap ? "wrapped" : "unwrapped") < 0)
+                        return -1;
+                if (strcmp(before, after) && wrap_diff(before, after, f->path, label, stdout) < 0) {
+                        log_error("out of memory");
+                        return -1;
+                }
                 printf("dry run: nothing written\n");
                 return 0;
         }

@@ -39,7 +39,7 @@ int wrap_resolve_command(const char *name, const char *path, char **out, struct 
                         return 0;
                 }
         }
-        return mc_error_set(err, ENOENT, "%s: not found on PATH=%s", name, path ? path : "");
+        return mc_error_set(err, ENOENT, "%s: not found on PATH", name);
 }
 
 /* The policy layer's rule for names (policy_name_valid): a name is a plain file name. */

@@ -95,6 +95,23 @@ static int check_overrides(json_t *servers, const struct wrap_options *o, struct
         return 0;
 }
 
+/* Warnings of one entry, joined with "; ". Takes msg. */
+static void warn(char **warning, char *msg)
+{
+        if (!msg)
+                return;
+        char *joined = NULL;
+        if (!*warning) {
+                *warning = msg;
+                return;
+        }
+        if (asprintf(&joined, "%s; %s", *warning, msg) >= 0) {
+                free(*warning);
+                *warning = joined;
+        }
+        free(msg);
+}
+
 /* server-filesystem's arguments are the directories it may read and write: each becomes
  * --rw, so the sandbox shows it the same trees it was configured with, and nothing else. */
 static int add_dirs(json_t *out, json_t *args, ssize_t from, char **warning)
@@ -104,14 +121,11 @@ static int add_dirs(json_t *out, json_t *args, ssize_t from, char **warning)
                 if (d[0] == '-')
                         continue;
                 if (d[0] != '/') {
-                        free(*warning);
-                        *warning = fmt("%s is not an absolute path: not added to the sandbox", d);
+                        warn(warning, fmt("%s is not an absolute path: not added to the sandbox", d));
                         continue;
                 }
-                if (access(d, F_OK) < 0) {
-                        free(*warning);
-                        *warning = fmt("%s does not exist: mcpcage refuses to start the server until it does", d);
-                }
+                if (access(d, F_OK) < 0)
+                        warn(warning, fmt("%s does not exist: mcpcage refuses to start the server until it does", d));
                 if (push(out, "--rw") < 0 || push(out, d) < 0)
                         return -ENOMEM;
         }
@@ -170,7 +184,7 @@ static int wrap_entry(const char *name, json_t *entry, const struct wrap_options
                 if (wrap_resolve_command(command, o->path, &exec, &rerr) < 0)
                         return note(r, name, WRAP_NOT_WRAPPED, strdup(rerr.msg), NULL, err);
         } else if (command[0] != '/') {
-                warning = fmt("%s is relative: it resolves against the desktop app's working directory", command);
+                warn(&warning, fmt("%s is relative: it resolves against the desktop app's working directory", command));
         }
         struct wrap_match m = { 0 };
         if (wrap_match(command, args, o->policy_dirs, &m, err) < 0) {
