@@ -2,9 +2,25 @@
  * rewriter of jsonstr.h, so escapes cannot hide a token and a clean message is forwarded
  * as the server wrote it. */
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "inspect/guards/jsonstr.h"
 #include "inspect/guards/redact.h"
+
+/* With the whole message in scope, the envelope (jsonrpc, id, method) is never rewritten:
+ * a redacted id would no longer answer its request (the redact fuzzer's find). */
+static bool is_envelope(const struct jsonstr_iter *it, struct buf *path)
+{
+        buf_reset(path);
+        if (jsonstr_path(it, path) < 0)
+                return false;
+        static const char *const names[] = { "/jsonrpc", "/id", "/method" };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (path->len == strlen(names[i]) && !memcmp(path->data, names[i], path->len))
+                        return true;
+        return false;
+}
 
 int redact_message(struct redactor *r, struct redact_sel sel, const char *msg, size_t len,
                    const char *scope, struct buf *out, unsigned *counts, struct mc_error *err)
@@ -17,6 +33,8 @@ int redact_message(struct redactor *r, struct redact_sel sel, const char *msg, s
         const char *text;
         size_t n;
         while (rc >= 0 && (rc = jsonstr_next(&it, &text, &n, err)) > 0) {
+                if (!scope[0] && is_envelope(&it, &scratch))
+                        continue;
                 buf_reset(&scratch);
                 rc = redact_string(r, sel, text, n, &scratch, counts);
                 if (rc > 0)
