@@ -147,6 +147,7 @@ static bool own_path(const char *self, const char *controller, char *out, size_t
                 char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
                 if (!c2)
                         continue;
+                *c1 = '\0';
                 *c2 = '\0';
                 bool match = !controller ? !strcmp(line, "0") && c1[1] == '\0' : false;
                 for (char *tok = c1 + 1, *save = NULL; controller && (tok = strtok_r(tok, ",", &save)); tok = NULL)

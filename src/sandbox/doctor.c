@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mountattr.h"
 #include "sandbox/probe.h"
+#include "sandbox/seccomp.h"
 
 #define NOBODY 65534
 
@@ -89,6 +91,11 @@ static void landlock_line(struct verdict *v)
 
 static void seccomp_line(struct verdict *v)
 {
+        struct seccomp_params def = { .profile = SECCOMP_PROFILE_DEFAULT, .action = SECCOMP_ACTION_ERRNO };
+        struct seccomp_params str = { .profile = SECCOMP_PROFILE_STRICT, .action = SECCOMP_ACTION_KILL };
+        struct seccomp_plan a = { 0 }, b = { 0 };
+        struct mc_error err = { 0 };
+        bool built = seccomp_plan_build(&def, &a, &err) == 0 && seccomp_plan_build(&str, &b, &err) == 0;
         long mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
         unsigned api = seccomp_api_get();
         v->seccomp = mode >= 0 && api >= 1;
@@ -97,68 +104,34 @@ static void seccomp_line(struct verdict *v)
                      "not enforced (degraded)");
                 return;
         }
-        line("seccomp", "yes", "syscall filters available (libseccomp API level %u)%s", api,
-             mode == 2 ? "; mcpcage itself already runs under a filter" : "");
+        line("seccomp", "yes", "syscall filters available (libseccomp API level %u%s); profile default "
+             "%u BPF instructions, strict %u; refusals reported through a listener%s", api,
+             api >= 5 ? ", user notification" : ": NO user notification, refusals cannot be reported",
+             a.len, b.len, mode == 2 ? "; mcpcage itself already runs under a filter" : "");
+        if (!built)
+                line("seccomp", "error", "%s", err.msg);
+        seccomp_plan_clear(&a);
+        seccomp_plan_clear(&b);
 }
 
-/* "0::/path" (v2) or "N:ctrl,ctrl:/path" (v1) for one controller; path without the leading
- * hierarchy, empty when absent. */
-static bool own_cgroup(const char *controller, char *path, size_t n)
-{
-        FILE *f = fopen("/proc/self/cgroup", "re");
-        if (!f)
-                return false;
-        char buf[1024];
-        bool found = false;
-        while (!found && fgets(buf, sizeof(buf), f)) {
-                buf[strcspn(buf, "\n")] = '\0';
-                char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2)
-                        continue;
-                *c2 = '\0';
-                const char *ctrls = c1 + 1;
-                bool match = controller ? (strstr(ctrls, controller) != NULL) : (!strcmp(buf, "0") && !*ctrls);
-                if (match) {
-                        snprintf(path, n, "%s", c2 + 1);
-                        found = true;
-                }
-        }
-        fclose(f);
-        return found;
-}
-
-static bool writable_cgroup(const char *mount, const char *controller)
-{
-        char rel[512], dir[1024];
-        if (!own_cgroup(controller, rel, sizeof(rel)))
-                return false;
-        snprintf(dir, sizeof(dir), "%s%s", mount, rel);
-        return access(dir, W_OK) == 0;
-}
-
+/* The real thing: a leaf with a memory and a pids limit made and removed again. */
 static void cgroup_line(struct verdict *v)
 {
-        struct statfs sf;
-        if (statfs("/sys/fs/cgroup", &sf) < 0) {
-                line("cgroup", "no", "no /sys/fs/cgroup: limits.memory, pids and cpu are not enforced (degraded)");
-                return;
-        }
-        if (sf.f_type == CGROUP2_SUPER_MAGIC) {
-                v->cgroup = writable_cgroup("/sys/fs/cgroup", NULL);
-                line("cgroup", "v2", "unified hierarchy; this user %s create child cgroups%s", v->cgroup ? "can" : "cannot",
-                     v->cgroup ? ": limits.memory, pids, cpu enforced" : " (no delegation): memory, pids, cpu limits degraded");
-                return;
-        }
-        bool mem = writable_cgroup("/sys/fs/cgroup/memory", "memory");
-        bool pids = writable_cgroup("/sys/fs/cgroup/pids", "pids");
-        bool cpu = writable_cgroup("/sys/fs/cgroup/cpu", "cpu");
-        struct stat st;
-        bool hybrid = stat("/sys/fs/cgroup/unified", &st) == 0;
-        v->cgroup = mem && pids;
-        line("cgroup", hybrid ? "hybrid" : "v1", "controllers on v1%s; this user can create child cgroups for "
-             "memory: %s, pids: %s, cpu: %s%s", hybrid ? " (a v2 hierarchy without them beside)" : "",
-             mem ? "yes" : "no", pids ? "yes" : "no", cpu ? "yes" : "no",
-             v->cgroup ? "" : " (what is missing is degraded)");
+        char why[512] = "";
+        struct cgroup_config cfg = { .root = "/sys/fs/cgroup", .self = "/proc/self/cgroup",
+                                     .privileged = geteuid() == 0, .owner = getpid() };
+        enum cgroup_kind k = cgroup_probe(&cfg, why, sizeof(why));
+        v->cgroup = k != CGROUP_NONE;
+        if (k == CGROUP_V2)
+                line("cgroup", "v2", "a child cgroup of ours with the memory and pids controllers: limits.memory, "
+                     "pids, cpu enforced, OOM kills and refused forks audited");
+        else if (k == CGROUP_V1)
+                line("cgroup", "v1", "v1 controllers (as root): limits.memory, pids, cpu enforced, OOM kills and "
+                     "refused forks audited%s", geteuid() == 0 ? "; unprivileged users get rlimits unless a "
+                     "v2 subtree is delegated to them" : "");
+        else
+                line("cgroup", "no", "%s: limits.memory falls back to RLIMIT_DATA, pids to RLIMIT_NPROC, cpu to "
+                     "RLIMIT_CPU only with a wall_time (degraded); no OOM records", why);
 }
 
 static void bpf_line(void)
