@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone: install what is missing, build twice (build/
 # plain, build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer), run every meson
 # test of both (the integration tests run each case as root and again as nobody), then
-# count TAP results over both. The last line is `tests: N passed, N failed, N skipped`;
+# run the libFuzzer targets for a bounded time, then count TAP results over all of it. The last line is `tests: N passed, N failed, N skipped`;
 # the exit status is non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +28,18 @@ for spec in "build" "build-asan -Dsanitize=true -Db_lundef=false"; do
         meson test -C "$dir" --print-errorlogs --num-processes 2 </dev/null || status=1
 done
 
-python3 tests/summarize.py build build-asan || status=1
+# The libFuzzer targets (clang), each for FUZZ_SECONDS (60 by default) over its seed
+# corpus; a crash fails the run and leaves its input under build-fuzz/tests/fuzz/work/.
+if command -v clang >/dev/null; then
+        CC=clang configure build-fuzz -Dfuzzing=true
+        ninja -C build-fuzz
+        FUZZ_SECONDS="${FUZZ_SECONDS:-60}" meson test -C build-fuzz --suite fuzz --print-errorlogs \
+                --num-processes 1 </dev/null || status=1
+        fuzz_dir=build-fuzz
+else
+        echo "test.sh: clang is missing, the fuzz targets are not run" >&2
+        fuzz_dir=
+fi
+
+python3 tests/summarize.py build build-asan $fuzz_dir || status=1
 exit $status
