@@ -180,16 +180,16 @@ int record_build(struct audit *a, const char *event, json_t *fields)
                 log_error("audit: fields of a '%s' record are not a JSON object; record not written", event);
                 return -EINVAL;
         }
-        const char *key;
-        json_t *value;
-        json_object_foreach(owned, key, value) {
-                /* A caller overwriting seq or prev would forge the chain; it is a bug. */
-                if (record_reserved_key(key)) {
+        for (void *it = json_object_iter(owned); it; it = json_object_iter_next(owned, it)) {
+                const char *key = json_object_iter_key(it);
+                /* A caller overwriting seq or prev would forge the chain; it is a bug. So is a
+                 * field name with a NUL in it (only json_object_setn makes one): readers would
+                 * disagree on where the name ends. */
+                if (record_reserved_key(key) || strlen(key) != json_object_iter_key_len(it)) {
                         log_error("audit: a '%s' record may not set the field '%s'; record not written",
                                   event, key);
                         return -EINVAL;
                 }
-                (void)value;
         }
         if (!a->server_json)
                 return -EILSEQ;

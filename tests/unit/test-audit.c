@@ -180,6 +180,9 @@ static void test_security_ids(void)
         audit_security(a, "kill_switch", "info", "x", NULL, NULL);
         tap_ok(audit_emit(a, "call", obj("{\"seq\":99}")) == -EINVAL,
                "a caller cannot set the chain's own fields");
+        json_t *nul_key = json_object();
+        json_object_setn_new(nul_key, "id\0x", 4, json_integer(1));
+        tap_ok(audit_emit(a, "call", nul_key) == -EINVAL, "nor a field whose name holds a NUL");
         audit_close(a);
         char **l;
         size_t n = lines_of(file, &l);
