@@ -17,6 +17,17 @@ can also be given as `--env NAME=VALUE` arguments, which survive environment scr
     sink                  count the lines received, answer nothing; at EOF write the count to
                           MCP_TEST_SINK_COUNT (for the 10^6-messages test)
 It never reads a file, runs a command or opens a URL other than one a test passes it.
+
+For the content guards (threats.md §3), opt-in so the default tools/list stays as it is:
+    MCP_TEST_GUARDS=1     adds the tool `raw` (answers with the JSON text its `tail`
+                          argument gives after `"id":<id>,` verbatim: a result or an error
+                          exactly as a test wrote it, escapes and all) and the resource
+                          test://guards/text (its text: the file MCP_TEST_RESOURCE_FILE)
+    MCP_TEST_DEFINITIONS=FILE  read at every initialize / server/discover / tools/list, a
+                          JSON object that changes what the server says about itself
+                          (the rug pull of two sessions): "version" (serverInfo.version),
+                          "instructions", "descriptions" {tool: new description},
+                          "extra_tools" [tool objects]
 """
 import base64
 import json
@@ -67,6 +78,18 @@ TOOLS = [
     ("ask_roots", "Asks the host for roots/list", schema()),
     ("misbehave", "Breaks the protocol on purpose (robustness tests)", schema(what="string")),
 ]
+
+
+def definitions():
+    path = os.environ.get("MCP_TEST_DEFINITIONS")
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def guards_on():
+    return os.environ.get("MCP_TEST_GUARDS") == "1"
 
 
 class Server:
@@ -178,13 +201,15 @@ class Server:
         asked = params.get("protocolVersion")
         version = asked if asked in LEGACY_VERSIONS else DEFAULT_LEGACY
         self.legacy_version = version
+        d = definitions()
         return {"protocolVersion": version, "capabilities": CAPABILITIES,
-                "serverInfo": SERVER_INFO, "instructions": "A test server for mcpcage."}
+                "serverInfo": server_info(d), "instructions": instructions(d)}
 
     def m_discover(self, params, meta, modern, rid):
+        d = definitions()
         return {"supportedVersions": [MODERN_VERSION], "capabilities": CAPABILITIES,
-                "_meta": {"io.modelcontextprotocol/serverInfo": SERVER_INFO},
-                "instructions": "A test server for mcpcage."}
+                "_meta": {"io.modelcontextprotocol/serverInfo": server_info(d)},
+                "instructions": instructions(d)}
 
     def m_ping(self, params, meta, modern, rid):
         return {}
@@ -193,7 +218,11 @@ class Server:
         return {}
 
     def m_tools_list(self, params, meta, modern, rid):
-        return {"tools": [{"name": n, "description": d, "inputSchema": s} for n, d, s in TOOLS]}
+        d = definitions()
+        desc = d.get("descriptions", {})
+        tools = [{"name": n, "description": desc.get(n, t), "inputSchema": s}
+                 for n, t, s in all_tools()]
+        return {"tools": tools + d.get("extra_tools", [])}
 
     def m_resources_list(self, params, meta, modern, rid):
         return {"resources": [{"uri": u, "name": n, "mimeType": m}
@@ -201,6 +230,9 @@ class Server:
 
     def m_resources_read(self, params, meta, modern, rid):
         uri = params.get("uri")
+        if guards_on() and uri == "test://guards/text":
+            with open(os.environ["MCP_TEST_RESOURCE_FILE"]) as f:
+                return {"contents": [{"uri": uri, "mimeType": "text/plain", "text": f.read()}]}
         if uri not in RESOURCES:
             raise ToolError(-32002, "Resource not found: %s" % uri)
         _, mime, text = RESOURCES[uri]
@@ -224,7 +256,7 @@ class Server:
     def m_tools_call(self, params, meta, modern, rid):
         name, args = params.get("name"), params.get("arguments") or {}
         tool = getattr(self, "t_" + str(name), None)
-        if tool is None or name not in [t[0] for t in TOOLS]:
+        if tool is None or name not in [t[0] for t in all_tools()]:
             raise ToolError(-32602, "Unknown tool: %s" % name)
         ctx = {"rid": rid, "modern": modern, "params": params,
                "token": meta.get("progressToken")}
@@ -237,6 +269,12 @@ class Server:
     # ---- tools --------------------------------------------------------------------------
     def t_echo(self, a, ctx):
         return {"text": str(a.get("text", ""))}
+
+    def t_raw(self, a, ctx):
+        """MCP_TEST_GUARDS: the response exactly as the test wrote it."""
+        self.write_raw(b'{"jsonrpc":"2.0","id":' + json.dumps(ctx["rid"]).encode() + b"," +
+                       a["tail"].encode() + b"}\n")
+        return None
 
     def t_add(self, a, ctx):
         return {"text": str(int(a.get("a", 0)) + int(a.get("b", 0)))}
@@ -385,6 +423,22 @@ class Server:
         else:
             raise ToolError(-32602, "misbehave: unknown what %r" % what)
         return {"text": "misbehaved: %s" % what}
+
+
+GUARD_TOOLS = [("raw", "Answers with the response text it is given (guard tests)",
+                schema(tail="string"))]
+
+
+def all_tools():
+    return TOOLS + GUARD_TOOLS if guards_on() else TOOLS
+
+
+def server_info(d):
+    return dict(SERVER_INFO, version=d["version"]) if "version" in d else SERVER_INFO
+
+
+def instructions(d):
+    return d.get("instructions", "A test server for mcpcage.")
 
 
 class ToolError(Exception):

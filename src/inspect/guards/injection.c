@@ -59,7 +59,7 @@ static const char REDIRECT_RE[] =
         "|\\b(?:call|invoke|use|run)\\s+(?:the\\s+)?[`'\"]?[\\w.-]+[`'\"]?\\s+tool\\s+"
         "(?:first|before|instead|afterwards)\\b"
         "|\\b(?:pass|send|include|put|add)\\s+(?:\\w+\\s+){0,5}?(?:as|in|into)\\s+(?:the\\s+)?"
-        "[`'\"]?\\w+[`'\"]?\\s+(?:parameter|argument|field)\\b"
+        "(?:[`'\"]\\w+[`'\"]|\\w+\\s+(?:parameter|argument|field)\\b)"
         "|\\bwhen(?:ever)?\\s+(?:this|the|any)\\s+(?:\\w+\\s+)?tool\\s+is\\s+(?:available|present|called|used)\\b)";
 
 enum { A_ALNUM = 1, A_ANCHOR = 2, A_TAG = 4 };
