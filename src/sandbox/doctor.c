@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "exit_codes.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/landlock.h"
@@ -59,7 +60,9 @@ static void userns_line(struct verdict *v)
                      step, strerror(-r), max == 0 ? "; user.max_user_namespaces is 0" : "",
                      has_clone && clone == 0 ? "; kernel.unprivileged_userns_clone is 0" : "",
                      has_aa && apparmor ? "; AppArmor restricts unprivileged user namespaces "
-                                          "(kernel.apparmor_restrict_unprivileged_userns=1)" : "");
+                                          "(kernel.apparmor_restrict_unprivileged_userns=1): install the "
+                                          "profile " MCPCAGE_DATADIR "/apparmor/mcpcage (contrib/apparmor/ "
+                                          "in the source) as its README.md says" : "");
                 return;
         }
         char also[160] = "";
