@@ -111,6 +111,17 @@ static inline int line_putc(struct buf *b, char c)
 
 #define line_puts(b, literal) line_put((b), (literal), sizeof(literal) - 1)
 
+/* An object key's length: jansson >= 2.14 keys may hold NUL bytes (json_object_setn);
+ * older ones are C strings. */
+static inline size_t record_key_len(void *iter)
+{
+#if JANSSON_VERSION_HEX >= 0x020e00
+        return json_object_iter_key_len(iter);
+#else
+        return strlen(json_object_iter_key(iter));
+#endif
+}
+
 /* record-json.c: append the members of object obj ("k":v,... without braces) as
  * json_dumpb(JSON_COMPACT) writes them. 0, -ENOMEM, or -EAGAIN: this value needs jansson's
  * own dump (b then holds a partial write for the caller to drop). */

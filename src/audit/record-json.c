@@ -133,7 +133,7 @@ static int append_members(struct buf *b, const json_t *obj, unsigned depth)
                 if (!first && line_putc(b, ',') < 0)
                         return -ENOMEM;
                 first = false;
-                int r = append_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+                int r = append_string(b, json_object_iter_key(it), record_key_len(it));
                 if (r < 0)
                         return r;
                 if (line_putc(b, ':') < 0)

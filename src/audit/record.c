@@ -185,7 +185,7 @@ int record_build(struct audit *a, const char *event, json_t *fields)
                 /* A caller overwriting seq or prev would forge the chain; it is a bug. So is a
                  * field name with a NUL in it (only json_object_setn makes one): readers would
                  * disagree on where the name ends. */
-                if (record_reserved_key(key) || strlen(key) != json_object_iter_key_len(it)) {
+                if (record_reserved_key(key) || strlen(key) != record_key_len(it)) {
                         log_error("audit: a '%s' record may not set the field '%s'; record not written",
                                   event, key);
                         return -EINVAL;

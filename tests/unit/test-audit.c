@@ -180,9 +180,13 @@ static void test_security_ids(void)
         audit_security(a, "kill_switch", "info", "x", NULL, NULL);
         tap_ok(audit_emit(a, "call", obj("{\"seq\":99}")) == -EINVAL,
                "a caller cannot set the chain's own fields");
+#if JANSSON_VERSION_HEX >= 0x020e00      /* keys holding NUL: jansson >= 2.14 */
         json_t *nul_key = json_object();
         json_object_setn_new(nul_key, "id\0x", 4, json_integer(1));
         tap_ok(audit_emit(a, "call", nul_key) == -EINVAL, "nor a field whose name holds a NUL");
+#else
+        tap_skip("jansson < 2.14 has no keys holding NUL", "nor a field whose name holds a NUL");
+#endif
         audit_close(a);
         char **l;
         size_t n = lines_of(file, &l);
@@ -428,8 +432,12 @@ static json_t *random_value(int depth)
                 json_t *o = json_object();
                 for (uint64_t i = rng() % 4; i > 0; i--) {
                         json_t *k = random_string();
+#if JANSSON_VERSION_HEX >= 0x020e00
                         json_object_setn_new(o, json_string_value(k), json_string_length(k),
                                              random_value(depth + 1));
+#else
+                        json_object_set_new(o, json_string_value(k), random_value(depth + 1));
+#endif
                         json_decref(k);
                 }
                 return o;
