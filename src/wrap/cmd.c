@@ -143,8 +143,7 @@ static int run(const struct cmd *c, const struct policy_env *env)
                 return EXIT_MCPCAGE_ERROR;
         }
         const char *path = getenv("PATH");
-        struct wrap_options o = { self, path ? path : "", env->search_path,
-                                  c->overrides, c->n_overrides };
+        struct wrap_options o = { self, path ? path : "", env, c->overrides, c->n_overrides };
         struct wrap_report r = { 0 };
         _cleanup_free_ char *before = wrap_dump(f.tree), *after = NULL;
         int rc = c->wrap ? wrap_config(f.tree, &o, &r, &err) : unwrap_config(f.tree, &o, &r, &err);

@@ -3,6 +3,7 @@
  * Only stdio servers are wrapped: a remote one runs elsewhere and has nothing for mcpcage
  * to confine. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static int check_overrides(json_t *servers, const struct wrap_options *o, struct
                         return mc_error_set(err, ENOENT, "--policy %s: there is no server \"%s\" in mcpServers",
                                             o->overrides[i], name);
                 _cleanup_free_ char *ref = NULL;
-                if (wrap_policy_ref(eq + 1, o->policy_dirs, &ref, err) < 0)
+                if (wrap_policy_ref(eq + 1, o->env->search_path, &ref, err) < 0)
                         return mc_error_prefix(err, "--policy %s", o->overrides[i]);
         }
         return 0;
@@ -130,6 +131,39 @@ static int add_dirs(json_t *out, json_t *args, ssize_t from, char **warning)
                         return -ENOMEM;
         }
         return 0;
+}
+
+/* The desktop app puts an entry's "env" into mcpcage's environment, and mcpcage hands
+ * the server only what the policy's env.pass names: a token the server needs would be
+ * dropped without a word. Say so now, and say when the policy does not load at all. */
+static char *env_warning(json_t *entry, const char *policy, const struct policy_env *env)
+{
+        json_t *vars = json_object_get(entry, "env");
+        if (!json_is_object(vars) || !json_object_size(vars))
+                return NULL;
+        struct policy *p = NULL;
+        struct mc_error err = { 0 };
+        if (policy_load(policy, env, &p, &err) < 0)
+                return fmt("policy %s does not load, the server will not start: %s", policy, err.msg);
+        json_t *pass = policy_get(p, "/env/pass");
+        struct buf dropped = { 0 };
+        const char *key;
+        json_t *v;
+        json_object_foreach(vars, key, v) {
+                bool passed = false;
+                for (size_t i = 0; i < json_array_size(pass) && !passed; i++) {
+                        const char *glob = json_string_value(json_array_get(pass, i));
+                        passed = glob && fnmatch(glob, key, 0) == 0;
+                }
+                if (!passed && buf_printf(&dropped, "%s%s", dropped.len ? ", " : "", key) < 0)
+                        break;
+        }
+        policy_free(p);
+        char *out = dropped.len ? fmt("env %.*s: not in policy %s's env.pass, so the server "
+                                      "will not see %s", (int)dropped.len, dropped.data, policy,
+                                      memchr(dropped.data, ',', dropped.len) ? "them" : "it") : NULL;
+        buf_free(&dropped);
+        return out;
 }
 
 struct plan {
@@ -187,18 +221,19 @@ static int wrap_entry(const char *name, json_t *entry, const struct wrap_options
                 warn(&warning, fmt("%s is relative: it resolves against the desktop app's working directory", command));
         }
         struct wrap_match m = { 0 };
-        if (wrap_match(command, args, o->policy_dirs, &m, err) < 0) {
+        if (wrap_match(command, args, o->env->search_path, &m, err) < 0) {
                 free(warning);
                 return -ENOMEM;
         }
         _cleanup_free_ char *matched = m.policy, *chosen = NULL;
         const char *policy = override_for(o, name);
-        if (policy && wrap_policy_ref(policy, o->policy_dirs, &chosen, err) < 0) {
+        if (policy && wrap_policy_ref(policy, o->env->search_path, &chosen, err) < 0) {
                 free(warning);
                 return mc_error_prefix(err, "--policy %s=%s", name, policy);
         }
         struct plan p = { name, command, exec ? exec : command, chosen ? chosen : matched, args, m.dirs_from };
         json_t *new_args = wrapped_args(&p, &warning);
+        warn(&warning, env_warning(entry, p.policy, o->env));
         if (!new_args || json_object_set_new(entry, "command", json_string(o->mcpcage)) < 0 ||
             json_object_set_new(entry, "args", new_args) < 0) {
                 free(warning);

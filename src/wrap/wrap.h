@@ -18,12 +18,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "policy/policy.h"
 #include "util/error.h"
 
 struct wrap_options {
         const char *mcpcage;            /* absolute path written as "command" */
         const char *path;               /* PATH that bare command names are looked up on */
-        char *const *policy_dirs;       /* policy search path, NULL-terminated */
+        const struct policy_env *env;   /* the policy search path; policies are loaded with
+                                         * it to check what their env.pass lets through */
         const char *const *overrides;   /* "ENTRY=POLICY" (--policy), n_overrides of them */
         size_t n_overrides;
 };

@@ -19,10 +19,23 @@
 static char dir_policies[] = WRAP_FIXTURES "/policies", dir_npx[] = WRAP_FIXTURES "/policies-npx";
 static char *policy_dirs[] = { dir_policies, NULL };
 static char *policy_dirs_npx[] = { dir_policies, dir_npx, NULL };
+static struct policy_env penv, penv_npx;
+
+/* A policy environment by hand: the fixture search path, no ceiling, fixed variables. */
+static void fill_env(struct policy_env *e, char **dirs)
+{
+        static char home[] = "/nonexistent-home", user[] = "me", uid[] = "1000", cwd[] = "/",
+                    tmp[] = "/tmp", cfg[] = "/nonexistent-home/.config",
+                    state[] = "/nonexistent-home/.local/state", cache[] = "/nonexistent-home/.cache",
+                    run[] = "/run/user/1000";
+        *e = (struct policy_env){ home, user, uid, cwd, tmp, cfg, state, cache, run,
+                                  { dirs[0], dirs[1], NULL, NULL }, NULL };
+}
 
 static struct wrap_options options(char **dirs)
 {
-        return (struct wrap_options){ MCPCAGE, "relative/bin:" WRAP_FIXTURES "/bin", dirs, NULL, 0 };
+        return (struct wrap_options){ MCPCAGE, "relative/bin:" WRAP_FIXTURES "/bin",
+                                      dirs == policy_dirs ? &penv : &penv_npx, NULL, 0 };
 }
 
 static char *slurp(const char *path)
@@ -121,6 +134,13 @@ static void test_wrap_expected(void)
         n = find_note(&r, "files");
         tap_ok(n && n->warning && strstr(n->warning, "does not exist"),
                "a filesystem directory that does not exist is warned about");
+        n = find_note(&r, "weather");
+        tap_ok(n && n->warning && strstr(n->warning, "env WEATHER_TOKEN: not in policy default's env.pass") &&
+               !strstr(n->warning, "LANG"),
+               "an env entry the policy does not pass is warned about, one it passes is not: %s",
+               n && n->warning ? n->warning : "(none)");
+        n = find_note(&r, "everything");
+        tap_ok(n && !n->warning, "no env, no warning");
         tap_ok(entry(cfg, "missing") && !strcmp(json_string_value(json_object_get(entry(cfg, "missing"), "command")),
                                                 "no-such-server-for-test-wrap"),
                "the unwrapped entry is untouched");
@@ -199,6 +219,16 @@ static void test_overrides(void)
         tap_is_str(arg_after(entry(cfg, "weather"), "--policy"), "memory", "--policy NAME=POLICY picks the entry's policy");
         tap_is_str(arg_after(entry(cfg, "files"), "--policy"), WRAP_FIXTURES "/policies/everything.json",
                    "a policy path is written absolute (the desktop app has its own cwd)");
+        wrap_report_free(&r);
+
+        const char *broken[] = { "weather=broken" };
+        o.overrides = broken;
+        o.n_overrides = 1;
+        _cleanup_json_ json_t *c1 = load("desktop.json");
+        tap_ok(wrap_config(c1, &o, &r, &err) == 0, "a policy that exists but does not load can be chosen");
+        const struct wrap_note *n = find_note(&r, "weather");
+        tap_ok(n && n->warning && strstr(n->warning, "policy broken does not load") && strstr(n->warning, "no_such_key"),
+               "... and its entry says the server will not start: %s", n && n->warning ? n->warning : "(none)");
         wrap_report_free(&r);
 
         const char *bad_entry[] = { "wether=memory" };
@@ -306,6 +336,8 @@ static void test_resolve(void)
 {
         struct mc_error err = { 0 };
         _cleanup_free_ char *p = NULL, *q = NULL, *s = NULL;
+        tap_ok(!wrap_policy_exists("../policies/filesystem", policy_dirs) && !wrap_policy_exists(".hidden", policy_dirs) &&
+               wrap_policy_exists("default", NULL), "policy names are plain names; default is built in");
         tap_ok(wrap_resolve_command("npx", "/nonexistent:" WRAP_FIXTURES "/bin", &p, &err) == 0 &&
                !strcmp(p, WRAP_FIXTURES "/bin/npx"), "npx resolves on PATH");
         tap_ok(wrap_resolve_command("not-executable", WRAP_FIXTURES "/bin", &q, &err) == -ENOENT,
@@ -385,6 +417,8 @@ static void test_files(void)
 
 int main(void)
 {
+        fill_env(&penv, policy_dirs);
+        fill_env(&penv_npx, policy_dirs_npx);
         test_fixture_is_canonical();
         test_wrap_expected();
         test_idempotent_and_exact();
