@@ -1,8 +1,8 @@
 /* The policy applied to what the server sends (threats.md §2): its own requests and
  * notifications against mcp.methods.server (a refused request is answered on the server's
  * stdin and the host never sees it), responses through the content guards (guard-tools.c,
- * guard-content.c), and, in the 2026-07-28 era, the requests a result carries in inputRequests, held to the
- * same method rules as if they had come on their own. */
+ * guard-content.c), and, in the 2026-07-28 era, the requests a result carries in
+ * inputRequests, held to the same method rules as if they had come on their own. */
 #include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
 #include "util/cleanup.h"
