@@ -132,8 +132,10 @@ static void lookup(struct proxy_ctx *p, struct conn *c)
                 candidates(p, c, res);
                 return;
         }
-        /* Only a name some rule lists is ever looked up (no DNS exfiltration). */
-        if (net_allow_match_name(&p->plan->allow, c->dest, c->port) < 0) {
+        /* Only a name some rule lists is ever looked up (no DNS exfiltration). A lookup
+         * that fails is audited as an allowed attempt that failed, not as a refusal. */
+        c->rule = net_allow_match_name(&p->plan->allow, c->dest, c->port);
+        if (c->rule < 0) {
                 refuse(p, c, "not in network.allow");
                 return;
         }
@@ -141,7 +143,7 @@ static void lookup(struct proxy_ctx *p, struct conn *c)
         struct gaicb *list[1] = { &c->gai };
         int r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
         if (r != 0) {
-                report(p, c, false, gai_strerror(r));
+                report(p, c, true, gai_strerror(r));
                 answer(p, c, 502, "name lookup failed");
                 return;
         }
@@ -165,10 +167,12 @@ static void resolved(struct proxy_ctx *p, struct conn *c)
         if (r != 0) {
                 char why[96];
                 snprintf(why, sizeof(why), "name lookup failed: %s", gai_strerror(r));
-                report(p, c, false, why);
+                report(p, c, true, why);
                 answer(p, c, 502, why);
                 return;
         }
+        /* the name admitted the lookup; each address is decided on its own now */
+        c->rule = -1;
         struct addrinfo *res = c->gai.ar_result;
         c->gai.ar_result = NULL;
         candidates(p, c, res);
@@ -356,7 +360,7 @@ void conn_tick(struct proxy_ctx *p, struct conn *c)
                 return;
         switch (c->st) {
         case C_RESOLVE:
-                report(p, c, false, "name lookup timed out");
+                report(p, c, true, "name lookup timed out");
                 answer(p, c, 504, "name lookup timed out");
                 break;
         case C_CONNECT:

@@ -16,13 +16,14 @@ int net_events_push(struct net_events *e, const struct net_event *ev)
 {
         if (net_events_full(e))
                 return -ENOBUFS;
-        char rule[32] = "";
+        /* A refusal is decided by the list as a whole: nothing in it admits the destination. */
+        char rule[32] = "/network/allow";
         if (ev->rule >= 0)
                 snprintf(rule, sizeof(rule), "/network/allow/%d", ev->rule);
-        _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:I, s:I, s:I}",
+        _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s*, s:I, s:I, s:I}",
                                              "via", ev->via, "dest", ev->dest, "addr", ev->addr ? ev->addr : "",
                                              "port", ev->port, "decision", ev->allowed ? "allow" : "deny",
-                                             "rule", ev->rule >= 0 ? rule : NULL, "reason", ev->reason,
+                                             "rule", rule, "reason", ev->reason,
                                              "bytes_in", (json_int_t)ev->bytes_in,
                                              "bytes_out", (json_int_t)ev->bytes_out,
                                              "duration_ms", (json_int_t)ev->duration_ms);

@@ -14,7 +14,7 @@ static bool well_formed(json_t *o)
         return json_is_object(o) && json_is_string(json_object_get(o, "via")) &&
                json_is_string(json_object_get(o, "dest")) && json_is_string(json_object_get(o, "addr")) &&
                json_is_integer(json_object_get(o, "port")) && json_is_string(json_object_get(o, "decision")) &&
-               (!rule || json_is_string(rule)) && (!reason || json_is_string(reason)) &&
+               json_is_string(rule) && (!reason || json_is_string(reason)) &&
                json_is_integer(json_object_get(o, "bytes_in")) && json_is_integer(json_object_get(o, "bytes_out")) &&
                json_is_integer(json_object_get(o, "duration_ms"));
 }

@@ -136,7 +136,7 @@ static int open_audit(const struct options *o, const struct policy *p, struct au
 /* What was applied around the server: the launcher's own report (isolation, namespaces,
  * root, user, Landlock, rlimits, degraded) over the defaults of what this build does not
  * apply at all (seccomp, cgroups), plus what the policy asks for that is not enforced. */
-static json_t *sandbox_json(const struct child *ch, const json_t *not_enforced)
+static json_t *sandbox_json(const struct child *ch, const json_t *not_enforced, const struct policy *p)
 {
         json_t *sb = json_pack("{s:s, s:[], s:s, s:{s:s, s:n}, s:s, s:i, s:[]}",
                                "isolation", "none", "namespaces", "root", "host",
@@ -146,13 +146,13 @@ static json_t *sandbox_json(const struct child *ch, const json_t *not_enforced)
                 json_decref(sb);
                 return NULL;
         }
-        /* A network namespace of its own starts with no interface up: nothing reachable. */
-        bool own_net = false;
-        size_t i;
-        json_t *ns;
-        json_array_foreach(json_object_get(sb, "namespaces"), i, ns)
-                own_net |= json_is_string(ns) && !strcmp(json_string_value(ns), "net");
-        if (json_object_set_new(sb, "network", json_string(own_net ? "none" : "host")) < 0 ||
+        /* network.mode as applied: unconfined, the server has the host's network whatever
+         * the policy says; in the Landlock fallback, degraded says what is kept of it. */
+        const char *iso = json_string_value(json_object_get(sb, "isolation"));
+        const char *mode = json_string_value(policy_get(p, "/network/mode"));
+        if (!mode || (iso && !strcmp(iso, "none")))
+                mode = iso && !strcmp(iso, "none") ? "host" : "none";
+        if (json_object_set_new(sb, "network", json_string(mode)) < 0 ||
             json_object_set(sb, "not_enforced", (json_t *)not_enforced) < 0) {
                 json_decref(sb);
                 return NULL;
@@ -187,7 +187,7 @@ static void emit_session_start(struct audit *a, const struct options *o, const s
 {
         const struct passwd *pw = getpwuid(getuid());
         const char *user = pw ? pw->pw_name : getenv("USER");
-        json_t *cmd = command_json(o->command), *sb = sandbox_json(ch, not_enforced);
+        json_t *cmd = command_json(o->command), *sb = sandbox_json(ch, not_enforced, p);
         json_t *f = cmd && sb ? json_pack("{s:I, s:I, s:s?, s:o, s:{s:s, s:s, s:s}, s:o, s:s}",
                                           "pid", (json_int_t)getpid(), "uid", (json_int_t)getuid(),
                                           "user", user, "command", cmd,
