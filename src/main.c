@@ -197,9 +197,9 @@ static int run_subcommand(int argc, char **argv, const struct options *o)
         if (!strcmp(cmd, "doctor"))
                 return doctor_run(argc, argv);
         if (!strcmp(cmd, "wrap"))
-                return wrap_cmd(argc, argv);
+                return wrap_cmd(argc, argv, o->dry_run);
         if (!strcmp(cmd, "unwrap"))
-                return unwrap_cmd(argc, argv);
+                return unwrap_cmd(argc, argv, o->dry_run);
         return usage_error("unknown subcommand '%s'; to run a server, put its command after --", cmd);
 }
 
