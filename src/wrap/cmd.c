@@ -166,9 +166,9 @@ static int run(const struct cmd *c, const struct policy_env *env)
         return status;
 }
 
-static int wrap_or_unwrap(int argc, char **argv, bool wrap)
+static int wrap_or_unwrap(int argc, char **argv, bool wrap, bool dry_run)
 {
-        struct cmd c = { .wrap = wrap };
+        struct cmd c = { .wrap = wrap, .dry_run = dry_run };
         int rc = parse(argc, argv, &c);
         if (rc < 0) {
                 struct mc_error err = { 0 };
@@ -185,12 +185,12 @@ static int wrap_or_unwrap(int argc, char **argv, bool wrap)
         return rc;
 }
 
-int wrap_cmd(int argc, char **argv)
+int wrap_cmd(int argc, char **argv, bool dry_run)
 {
-        return wrap_or_unwrap(argc, argv, true);
+        return wrap_or_unwrap(argc, argv, true, dry_run);
 }
 
-int unwrap_cmd(int argc, char **argv)
+int unwrap_cmd(int argc, char **argv, bool dry_run)
 {
-        return wrap_or_unwrap(argc, argv, false);
+        return wrap_or_unwrap(argc, argv, false, dry_run);
 }

@@ -154,6 +154,15 @@ static int fsync_dir(const char *dir)
 
 int wrap_file_replace(const struct wrap_file *f, const char *text, struct mc_error *err)
 {
+        /* The desktop app writes this file too (settings, its own server list): if it did
+         * since we read it, renaming over it would silently undo that. */
+        struct stat now;
+        if (stat(f->path, &now) < 0)
+                return mc_error_errno(err, errno, "%s", f->path);
+        if (now.st_ino != f->st.st_ino || now.st_size != f->st.st_size ||
+            now.st_mtim.tv_sec != f->st.st_mtim.tv_sec || now.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
+                return mc_error_set(err, EAGAIN, "%s changed while mcpcage was working on it; nothing "
+                                    "was written, run the command again", f->path);
         _cleanup_free_ char *d = strdup(f->path), *b = strdup(f->path), *tmp = NULL;
         if (!d || !b || asprintf(&tmp, "%s/.%s.mcpcage-XXXXXX", dirname(d), basename(b)) < 0)
                 return mc_error_set(err, ENOMEM, "out of memory");

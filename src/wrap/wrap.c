@@ -266,7 +266,9 @@ static int each_server(json_t *config, const struct wrap_options *o, struct wrap
                 else if (!command)
                         rc = note(r, name, WRAP_NOT_WRAPPED, strdup("no \"command\" string"), NULL, err);
                 else if (wrap && wrap_is_mcpcage(command, o->mcpcage))
-                        rc = note(r, name, WRAP_ALREADY, strdup(command), NULL, err);
+                        rc = note(r, name, WRAP_ALREADY, strdup(command),
+                                  override_for(o, name) ? strdup("--policy for it ignored: unwrap it "
+                                                                 "first to change its policy") : NULL, err);
                 else if (wrap)
                         rc = wrap_entry(name, entry, o, r, err);
                 else if (!wrap_is_mcpcage(command, o->mcpcage))

@@ -66,7 +66,8 @@ int wrap_config(json_t *config, const struct wrap_options *o, struct wrap_report
 int unwrap_config(json_t *config, const struct wrap_options *o, struct wrap_report *r,
                   struct mc_error *err);
 
-/* The subcommands; argv[0] is "wrap" / "unwrap". Print to stdout (not a protocol
- * session). Exit status 0, 1 when a stdio server was left unwrapped, 125 on error. */
-int wrap_cmd(int argc, char **argv);
-int unwrap_cmd(int argc, char **argv);
+/* The subcommands; argv[0] is "wrap" / "unwrap"; dry_run: a --dry-run given before the
+ * subcommand (`mcpcage --dry-run wrap` must not write either). Print to stdout (not a
+ * protocol session). Exit status 0, 1 when a server was left unchanged, 125 on error. */
+int wrap_cmd(int argc, char **argv, bool dry_run);
+int unwrap_cmd(int argc, char **argv, bool dry_run);

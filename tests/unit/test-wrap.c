@@ -408,6 +408,16 @@ static void test_files(void)
         tap_is_str(old, "{\"mcpServers\": {}}", "the backup holds the original bytes");
         tap_ok(b1 && stat(b1, &st) == 0 && (st.st_mode & 07777) == 0640, "the backup has the original's mode");
         wrap_file_clear(&f);
+        tap_ok(wrap_file_read(cfg, &f, &err) == 0, "read it again");
+        w = fopen(cfg, "w");
+        if (w) {
+                fputs("{\"changed\": \"by the desktop app\"}\n", w);
+                fclose(w);
+        }
+        tap_ok(wrap_file_replace(&f, "{}\n", &err) == -EAGAIN, "a file changed since it was read is not replaced: %s", err.msg);
+        _cleanup_free_ char *kept = slurp(cfg);
+        tap_is_str(kept, "{\"changed\": \"by the desktop app\"}\n", "... the other writer's change stays");
+        wrap_file_clear(&f);
         const char *made[] = { b2, b1, link, cfg };
         for (size_t i = 0; i < ARRAY_SIZE(made); i++)
                 if (made[i])
