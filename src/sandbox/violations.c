@@ -131,7 +131,8 @@ static bool pending(int fd, bool *hup)
         return n > 0 && (p.revents & POLLIN);
 }
 
-/* One notification: answered with the profile's errno, never allowed. */
+/* One notification: answered with the profile's errno, never allowed. The pid is read
+ * before the answer, while the caller still waits in the kernel and /proc still shows it. */
 static int answer_one(struct violations *v, uint64_t now, struct violation_report *out,
                       size_t max, size_t *n_out)
 {
@@ -141,6 +142,10 @@ static int answer_one(struct violations *v, uint64_t now, struct violation_repor
                 return r == -ENOENT || r == -EINTR ? 0 : r;  /* the caller died or was signalled */
         int nr = v->req->data.nr;
         int e = seccomp_answer_errno(v->answers, v->n_answers, nr);
+        struct tally *t = tally_of(v, nr);
+        bool due = t && (!t->reported || now - t->last_report_ns >= VIOLATIONS_REPORT_INTERVAL_NS) &&
+                   *n_out < max;
+        pid_t pid = due ? pid_inside((pid_t)v->req->pid) : 0;
         memset(v->resp, 0, sizeof(*v->resp));
         v->resp->id = v->req->id;
         v->resp->error = -e;
@@ -149,20 +154,17 @@ static int answer_one(struct violations *v, uint64_t now, struct violation_repor
         r = seccomp_notify_respond(v->fd, v->resp);
         if (r < 0 && r != -ENOENT)
                 return r;
-        v->total++;
-        struct tally *t = tally_of(v, nr);
         if (!t)
                 return -ENOMEM;
+        v->total++;
         t->total++;
         t->pending++;
-        if (t->reported && now - t->last_report_ns < VIOLATIONS_REPORT_INTERVAL_NS)
-                return 0;
-        if (*n_out >= max)
+        if (!due)
                 return 0;
         struct violation_report *rep = &out[(*n_out)++];
         memcpy(rep->syscall, t->name, sizeof(rep->syscall));
         rep->nr = nr;
-        rep->pid = pid_inside((pid_t)v->req->pid);
+        rep->pid = pid;
         rep->count = t->pending;
         rep->answer = e;
         t->pending = 0;

@@ -8,6 +8,7 @@
  *                          "ok", an errno name (EPERM), or "killed:SIGSYS"
  *     probe all            every probe of the table
  *     probe loop NAME N    NAME N times in a row (a looping server), one line at the end
+ *     probe inline NAME    NAME in the probe process itself (action kill ends the server)
  *
  * Each attempt runs in a forked child, so a killed one (x32, int 0x80, action kill) is a
  * result and not the end of the probe. Output goes to stderr: stdout is the protocol, which
@@ -234,6 +235,14 @@ int main(int argc, char **argv)
                 if (!fn)
                         return 2;
                 run(argv[2], fn, strtol(argv[3], NULL, 10));
+                return 0;
+        }
+        if (argc == 3 && !strcmp(argv[1], "inline")) {
+                probe_fn fn = find(argv[2]);
+                if (!fn)
+                        return 2;
+                long r = fn();
+                fprintf(stderr, "probe: %s %s\n", argv[2], r == 0 ? "ok" : strerrorname_np((int)-r));
                 return 0;
         }
         for (int i = 1; i < argc; i++) {
