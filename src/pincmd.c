@@ -53,13 +53,19 @@ static const char *resolve(json_t *keys, const char *prefix)
         return found;
 }
 
+static const char *str(json_t *pin, const char *key)
+{
+        const char *s = json_string_value(json_object_get(pin, key));
+        return s ? s : "?";
+}
+
 static void print_command(json_t *cmd)
 {
         size_t i;
         json_t *a;
         json_array_foreach(cmd, i, a)
                 if (i) /* [0] is the resolved executable, [1..] the argv as given */
-                        printf("%s%s", i > 1 ? " " : "", json_string_value(a));
+                        printf("%s%s", i > 1 ? " " : "", json_is_string(a) ? json_string_value(a) : "?");
 }
 
 static int cmd_list(const char *dir, json_t *keys)
@@ -74,8 +80,7 @@ static int cmd_list(const char *dir, json_t *keys)
                         printf("%.*s  (unreadable: %s)\n", SHORT_KEY, json_string_value(k), err.msg);
                         continue;
                 }
-                printf("%.*s  %-24s  %-7s  ", SHORT_KEY, json_string_value(k),
-                       json_string_value(json_object_get(pin, "server")),
+                printf("%.*s  %-24s  %-7s  ", SHORT_KEY, json_string_value(k), str(pin, "server"),
                        json_object_get(pin, "pending") ? "yes" : "no");
                 print_command(json_object_get(pin, "command"));
                 putchar('\n');
@@ -88,6 +93,8 @@ static void print_names(const char *label, json_t *names, json_t *objects)
         size_t i;
         json_t *n;
         json_array_foreach(names, i, n) {
+                if (!json_is_string(n))
+                        continue;
                 printf("  tool %s: %s\n", label, json_string_value(n));
                 json_t *obj = json_object_get(objects, json_string_value(n));
                 if (!obj)
@@ -106,21 +113,18 @@ static void print_names(const char *label, json_t *names, json_t *objects)
 static int cmd_show(json_t *pin)
 {
         json_t *approved = json_object_get(pin, "approved"), *pending = json_object_get(pin, "pending");
-        printf("key:      %s\nserver:   %s\ncommand:  ", json_string_value(json_object_get(pin, "key")),
-               json_string_value(json_object_get(pin, "server")));
+        printf("key:      %s\nserver:   %s\ncommand:  ", str(pin, "key"), str(pin, "server"));
         print_command(json_object_get(pin, "command"));
+        const char *exe = json_string_value(json_array_get(json_object_get(pin, "command"), 0));
         printf("\nexecutable: %s\npolicy:   sha256 %s\npinned:   %s (updated %s), %zu tool(s)\n",
-               json_string_value(json_array_get(json_object_get(pin, "command"), 0)),
-               json_string_value(json_object_get(pin, "policy_sha256")),
-               json_string_value(json_object_get(pin, "created")),
-               json_string_value(json_object_get(pin, "updated")),
+               exe ? exe : "?", str(pin, "policy_sha256"), str(pin, "created"), str(pin, "updated"),
                json_object_size(json_object_get(approved, "tools")));
         if (!pending) {
                 printf("no pending change\n");
                 return 0;
         }
         json_t *c = json_object_get(pending, "changes");
-        printf("pending change (observed %s):\n", json_string_value(json_object_get(pending, "observed")));
+        printf("pending change (observed %s):\n", str(pending, "observed"));
         if (json_is_true(json_object_get(c, "server_info")))
                 printf("  serverInfo changed\n");
         if (json_is_true(json_object_get(c, "instructions")))
@@ -129,7 +133,7 @@ static int cmd_show(json_t *pin)
         print_names("changed", json_object_get(c, "changed"), objects);
         print_names("new", json_object_get(c, "new"), objects);
         print_names("removed", json_object_get(c, "removed"), NULL);
-        printf("accept it with: mcpcage pin approve %.*s\n", SHORT_KEY, json_string_value(json_object_get(pin, "key")));
+        printf("accept it with: mcpcage pin approve %.*s\n", SHORT_KEY, str(pin, "key"));
         return 0;
 }
 

@@ -376,7 +376,8 @@ def rug_pull_block(ctx):
     expect("echo" in names and descs["echo"] == evil, "after approve the change is accepted")
     end(p)
     rc, out, _ = pin_cli(ctx, "reset", key)
-    expect(rc == 0 and pin_cli(ctx, "list")[1].count("\n") == 1, "pin reset forgets it")
+    listed = pin_cli(ctx, "list")[1]
+    expect(rc == 0 and listed.count("\n") == 1, "pin reset forgets it: %s" % listed)
 
 
 @suite.case("threats.md §3 row 5: a new tool and a changed serverInfo under block; warn passes and audits")

@@ -201,7 +201,8 @@ int pin_list(const char *dir, json_t **keys, struct mc_error *err)
                 n++;
         }
         closedir(d);
-        qsort(names, n, sizeof(*names), cmp_str);
+        if (n)
+                qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 if (valid_key(names[i]))
                         json_array_append_new(*keys, json_string(names[i]));
