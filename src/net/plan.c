@@ -127,6 +127,10 @@ int net_plan_build(const struct policy *p, struct net_plan *out, struct mc_error
 {
         *out = (struct net_plan){ .mode = mode_of(json_string_value(policy_get(p, "/network/mode"))) };
         const char *file = p->path ? p->path : "policy";
+        size_t i;
+        json_t *f;
+        json_array_foreach(policy_get(p, "/require"), i, f)
+                out->filter_required |= json_is_string(f) && !strcmp(json_string_value(f), "network-filter");
         int r = net_allow_parse(policy_get(p, "/network/allow"), &out->allow, err);
         if (r < 0)
                 return mc_error_prefix(err, "%s", file);

@@ -39,6 +39,7 @@ struct net_plan {
         size_t n_fwd;
         struct net_endpoint proxy;      /* mode filtered: where the proxy listens */
         int proxy_port;
+        bool filter_required;           /* require: ["network-filter"] */
 };
 
 int net_plan_build(const struct policy *p, struct net_plan *out, struct mc_error *err);

@@ -17,6 +17,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/clone.h"
 #include "sandbox/enter.h"
+#include "sandbox/netcgroup.h"
 #include "sandbox/netproxy.h"
 #include "sandbox/report.h"
 #include "sandbox/setup.h"
@@ -52,6 +53,7 @@ static bool userns_refused(int e)
 struct outcome {
         char *why;              /* FALL_BACK: why the user namespace cannot be used */
         bool exec_failed;       /* the error is the server's execve() errno */
+        char net_why[MC_ERROR_MAX]; /* why network.allow in mode host is not enforced, or "" */
 };
 
 static int verdict(const struct sync_msg *m, bool confined, struct outcome *o, struct mc_error *err)
@@ -109,8 +111,22 @@ static int read_verdict(int sync, struct sync_msg *m, int *listener, struct net_
         }
 }
 
+/* network "host" with addresses: the cgroup programs, before the server can connect. */
+static int network_cgroup(const struct sandbox_setup *s, pid_t pid, struct outcome *o,
+                          struct netcgroup **cg, struct mc_error *err)
+{
+        struct mc_error why = { 0 };
+        if (!netcgroup_wanted(&s->net) || netcgroup_attach(&s->net, pid, cg, &why) == 0)
+                return 0;
+        if (s->net.filter_required)
+                return mc_error_set(err, ECANCELED, "/require lists \"network-filter\" but network.allow "
+                                    "cannot be enforced in network mode \"host\": %s", why.msg);
+        snprintf(o->net_why, sizeof(o->net_why), "%s", why.msg);
+        return 0;
+}
+
 static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
-                       int *listener, struct net_fds *net, struct mc_error *err)
+                       int *listener, struct net_fds *net, struct netcgroup **cg, struct mc_error *err)
 {
         if (s->clone_flags & CLONE_NEWUSER) {
                 int r = identity_write_maps(pid, &s->id, err);
@@ -130,7 +146,12 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 err->code = ECANCELED;
                 return -ECANCELED;
         }
-        int r = sync_release(sync, err);
+        int r = network_cgroup(s, pid, o, cg, err);
+        if (r < 0) {
+                reap(pid);
+                return r;
+        }
+        r = sync_release(sync, err);
         struct sync_msg m;
         if (r == 0)
                 r = read_verdict(sync, &m, listener, net);
@@ -231,14 +252,21 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         _cleanup_close_ int listener = -1;
         _cleanup_(net_fds_close) struct net_fds net;
         memset(net.fd, -1, sizeof(net.fd));
-        int r = parent_side(s, pid, sync_p, o, &listener, &net, err);
-        if (r != 0)
+        struct netcgroup *cg = NULL;
+        int r = parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
+        out->net_cgroup = cg;
+        if (r != 0) {
+                netcgroup_free(cg);
+                out->net_cgroup = NULL;
                 return r;
+        }
         if (listener >= 0) {
                 r = violations_new(TAKE_FD(listener), s->seccomp.answers, s->seccomp.n_answers,
                                    &out->violations, err);
                 if (r < 0) {
                         reap(pid);
+                        netcgroup_free(out->net_cgroup);
+                        out->net_cgroup = NULL;
                         err->code = ECANCELED;
                         return -ECANCELED;
                 }
@@ -247,6 +275,8 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 violations_free(out->violations);
                 out->violations = NULL;
                 reap(pid);
+                netcgroup_free(out->net_cgroup);
+                out->net_cgroup = NULL;
                 err->code = ECANCELED;
                 return -ECANCELED;
         }
@@ -295,6 +325,9 @@ int launch_child(const struct launch_config *cfg, struct child *out, struct mc_e
                         err->code = ECANCELED;
                 return -err->code;
         }
+        if (o.net_why[0] && strlist_addf(&s.degraded, "network host: network.allow is not enforced (%s)",
+                                         o.net_why) < 0)
+                log_warn("out of memory");
         say_degraded(&s);
         out->sandbox = report_json(&s);
         out->cgroup = TAKE_PTR(s.cgroup);
@@ -322,6 +355,8 @@ void child_close_fds(struct child *c)
                 log_warn("removing the server's cgroup: %s", strerror(-r));
         c->cgroup = NULL;
         netproxy_stop(&c->net_pid, &c->net_events);
+        netcgroup_free(c->net_cgroup);
+        c->net_cgroup = NULL;
         json_decref(c->sandbox);
         c->sandbox = NULL;
 }

@@ -14,6 +14,7 @@
 #include "util/error.h"
 
 struct violations;
+struct netcgroup;
 struct cgroup;
 
 struct launch_config {
@@ -41,6 +42,7 @@ struct child {
                                          * child_close_fds once the server is reaped */
         pid_t net_pid;  /* network "filtered": the proxy process (sandbox/netproxy.h), or -1 */
         int net_events; /* its event lines for the audit log (relay/netlog.h), or -1 */
+        struct netcgroup *net_cgroup;   /* network "host": the cgroup BPF programs, or NULL */
 };
 
 /* Must be called while mcpcage is single-threaded (the child allocates before exec).

@@ -342,6 +342,50 @@ def fallback(ctx):
         lo.close()
 
 
+@suite.case("network host with addresses in network.allow: cgroup BPF programs refuse connect() and "
+            "sendto() to anything else (root: CAP_BPF); elsewhere reported as not enforced",
+            users=("root", "nobody"))
+def host_bpf(ctx):
+    prepare(ctx)
+    peer, lo, udp = HttpPeer("127.0.0.2"), Listener("127.0.0.1"), Listener("127.0.0.1", socket.SOCK_DGRAM)
+    v6, other6 = Listener("::1"), Listener("::1")
+    try:
+        s = Server(ctx, {"mode": "host", "allow": ["127.0.0.2:%d" % peer.port, "127.0.0.3/32:*",
+                                                   "[::1]:%d" % v6.port]})
+        start = ctx.audit_events("session_start")[-1]
+        degraded = " ".join(start["sandbox"].get("degraded", []))
+        if os.geteuid() != 0:
+            expect("network.allow is not enforced" in degraded, "unprivileged: said as degraded: %s" % degraded)
+            ok(s.probe("tcp", host="127.0.0.1", port=lo.port), "unprivileged: not enforced, so reachable")
+            s.close()
+            expect_eq(lo.arrivals(), 1, "the connection arrived")
+            return
+        expect("network.allow" not in degraded, "root: enforced, not degraded: %s" % degraded)
+        ok(s.probe("tcp", host="127.0.0.2", port=peer.port, send="GET / HTTP/1.0\r\n\r\n"), "an allowed address")
+        fails(s.probe("tcp", host="127.0.0.1", port=lo.port), "another address", {"EPERM"})
+        fails(s.probe("tcp", host="127.0.0.2", port=lo.port), "an allowed address, another port", {"EPERM"})
+        fails(s.probe("udp", host="127.0.0.1", port=udp.port), "a datagram elsewhere", {"EPERM"})
+        fails(s.probe("tcp", host="127.0.0.3", port=free_port("127.0.0.3")), "an any-port rule lets connect() "
+              "through (nothing listens there)", {"ECONNREFUSED"})
+        ok(s.probe("tcp", host="::1", port=v6.port), "an allowed IPv6 address")
+        fails(s.probe("tcp", host="::1", port=other6.port), "IPv6, another port", {"EPERM"})
+        expect_eq(s.close(), 0, "mcpcage exit")
+        expect_eq(lo.arrivals() + udp.arrivals() + other6.arrivals(), 0, "nothing arrived at the host's services")
+        expect_eq(peer.srv.hits, 1, "the allowed peer was reached")
+        d = Server(ctx, direct=True)
+        ok(d.probe("tcp", host="127.0.0.1", port=lo.port), "without mcpcage")
+        d.close()
+        left = [n for n in os.listdir("/sys/fs/cgroup/unified") if n.startswith("mcpcage-net-")] \
+            if os.path.isdir("/sys/fs/cgroup/unified") else []
+        expect_eq(left, [], "cgroups left behind")
+    finally:
+        peer.close()
+        lo.close()
+        udp.close()
+        v6.close()
+        other6.close()
+
+
 def node_available():
     if not os.access("/usr/bin/node", os.X_OK):
         raise Skip("no /usr/bin/node")
