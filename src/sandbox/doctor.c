@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "bpf/netbpf.h"
 #include "exit_codes.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/landlock.h"
@@ -144,9 +145,15 @@ static void bpf_line(void)
         capng_get_caps_process();
         bool cap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN) == 1 ||
                    capng_have_capability(CAPNG_EFFECTIVE, 39 /* CAP_BPF */) == 1;
-        line("bpf", cap ? "yes" : "no", cap ? "cgroup BPF socket filters possible (network \"filtered\" by address)"
-             : "not for this user (no CAP_BPF/CAP_SYS_ADMIN; unprivileged_bpf_disabled=%ld): network "
-               "\"filtered\" relies on the proxy and Landlock TCP rules", disabled);
+        if (!netbpf_built()) {
+                line("bpf", "no", "this build has no cgroup BPF programs (clang or bpftool missing when it was "
+                     "built): network \"host\" with addresses in network.allow is not enforced");
+                return;
+        }
+        line("bpf", cap ? "yes" : "no", cap ? "cgroup BPF programs enforce network.allow's addresses in network "
+             "\"host\" (connect and sendmsg, IPv4 and IPv6)"
+             : "not for this user (no CAP_BPF/CAP_SYS_ADMIN; unprivileged_bpf_disabled=%ld): network \"host\" "
+               "with network.allow is not enforced (degraded); \"filtered\" uses the proxy in a namespace", disabled);
 }
 
 static void small_lines(void)

@@ -52,11 +52,19 @@ static int proxy_env(const struct net_plan *plan, struct strlist *env, struct mc
 }
 
 int network_prepare(const struct policy *p, struct net_plan *plan, struct strlist *env,
-                    struct mc_error *err)
+                    struct strlist *degraded, struct mc_error *err)
 {
         int r = net_plan_build(p, plan, err);
         if (r < 0)
                 return r;
+        bool names = false;
+        for (size_t i = 0; i < plan->allow.n; i++)
+                names |= plan->allow.v[i].kind != NET_RULE_ADDR;
+        /* No proxy without a namespace to put it in: host mode filters addresses only. */
+        if (plan->mode == NET_HOST && names && env &&
+            strlist_add(degraded, "network host: names in network.allow are not enforced (only addresses, "
+                        "by cgroup BPF or Landlock ports; use mode \"filtered\" for names)") < 0)
+                return mc_error_set(err, ENOMEM, "out of memory");
         return proxy_env(plan, env, err);
 }
 

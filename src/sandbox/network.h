@@ -16,8 +16,10 @@
 #include "sandbox/strlist.h"
 #include "util/error.h"
 
+/* env: the server's environment (NULL with isolation none); degraded: what the mode cannot
+ * keep (names in network.allow under mode host: only addresses are filtered there). */
 int network_prepare(const struct policy *p, struct net_plan *plan, struct strlist *env,
-                    struct mc_error *err);
+                    struct strlist *degraded, struct mc_error *err);
 
 /* ll->abi must be set. *proxy_fd: the proxy's listener on the host (mode filtered), or -1. */
 int network_fall_back(const struct policy *p, struct net_plan *plan, struct landlock_plan *ll,

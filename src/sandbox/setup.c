@@ -233,7 +233,7 @@ int setup_prepare(const struct launch_config *cfg, struct sandbox_setup *s, stru
         r = prepare_process(s, cfg, err);
         if (r < 0)
                 return r;
-        r = network_prepare(cfg->policy, &s->net, s->mode != ISOLATION_NONE ? &s->env : NULL, err);
+        r = network_prepare(cfg->policy, &s->net, s->mode != ISOLATION_NONE ? &s->env : NULL, &s->degraded, err);
         if (r < 0)
                 return refuse(err);
         shm_options(s, cfg->policy);
