@@ -386,6 +386,84 @@ def host_bpf(ctx):
         other6.close()
 
 
+def proxy_pid(mcpcage_pid):
+    for name in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if "(mcpcage-proxy)" in st and int(st[st.rindex(")") + 2:].split()[1]) == mcpcage_pid:
+            return int(name)
+    return None
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+
+
+def head_answer(sock):
+    sock.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@suite.case("the proxy facing hostile clients: an oversized head gets 431, malformed heads 400, at most 64 "
+            "connections are served at once, and its memory stays bounded (driven from the host through the "
+            "fallback's proxy, which listens on the host's loopback)")
+def proxy_limits(ctx):
+    prepare(ctx)
+    peer = HttpPeer("127.0.0.2")
+    try:
+        s = Server(ctx, {"mode": "filtered", "allow": ["127.0.0.2:%d" % peer.port]}, isolation="landlock")
+        port = int(s.probe("env")["detail"]["HTTP_PROXY"].rsplit(":", 1)[1])
+        pid = proxy_pid(s.p.pid)
+        expect(pid is not None, "the proxy process runs")
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.sendall(b"GET http://127.0.0.2/ HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n")
+        expect(head_answer(c).startswith(b"HTTP/1.1 431"), "oversized head: 431")
+        c.close()
+        for bad in (b"CONNECT a b c\r\n\r\n", b"GET http://x/ HTTP/1.1\nHost: x\r\n\r\n", b"\x00\xff\r\n\r\n"):
+            c = socket.create_connection(("127.0.0.1", port), timeout=5)
+            c.sendall(bad)
+            expect(head_answer(c).startswith(b"HTTP/1.1 400"), "malformed head %r: 400" % bad)
+            c.close()
+        before = rss_kb(pid)
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(70)]
+        probe = socket.create_connection(("127.0.0.1", port), timeout=5)
+        probe.sendall(("CONNECT 127.0.0.2:%d HTTP/1.1\r\n\r\n" % peer.port).encode())
+        probe.settimeout(1)
+        try:
+            early = probe.recv(100)
+        except socket.timeout:
+            early = b""
+        expect_eq(early, b"", "a connection past the 64th waits")
+        for c in idle:
+            c.close()
+        probe.settimeout(10)
+        expect(head_answer(probe).startswith(b"HTTP/1.1 200"), "served once others closed")
+        probe.close()
+        for _ in range(3):
+            conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(60)]
+            for c in conns:
+                c.sendall(b"GET http://127.0.0.2:%d/ HTTP/1.1\r\nX: " % peer.port + b"b" * 7000)
+            for c in conns:
+                c.close()
+        after = rss_kb(pid)
+        expect(after - before < 8192, "proxy RSS grew by %d kB over 250 connections" % (after - before))
+        r = s.probe("connect", host="127.0.0.2", port=peer.port)
+        ok(r, "still serving after all that")
+        expect_eq(s.close(), 0, "mcpcage exit")
+    finally:
+        peer.close()
+
+
 def node_available():
     if not os.access("/usr/bin/node", os.X_OK):
         raise Skip("no /usr/bin/node")
