@@ -16,12 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "benchlib.h"
 
-#define MAX_CONFIGS 8
+#define MAX_CONFIGS 10
 
 struct config {
         const char *label;
@@ -98,13 +99,42 @@ static void add(const char *label, const char *const argv[])
                 c->argv[i] = argv[i];
 }
 
-static void setup(const char *m)
+/* Policies that take one layer off the default, found by name under the bench's private
+ * XDG_CONFIG_HOME: the difference to the default row is that layer's start cost. */
+static bool write_policy(const char *state, const char *name, const char *body)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/config/mcpcage", state);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/config/mcpcage/policies", state);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/config/mcpcage/policies/%s.json", state, name);
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return false;
+        fputs(body, f);
+        return fclose(f) == 0;
+}
+
+static void setup(const char *m, const char *state)
 {
         add("bare fork+exec", (const char *[]){ "/bin/true", NULL });
         if (m) {
                 add("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", "/bin/true", NULL });
                 add("mcpcage --isolation landlock", (const char *[]){ m, "-q", "--isolation", "landlock", "--", "/bin/true", NULL });
                 add("mcpcage (default: namespaces)", (const char *[]){ m, "-q", "--", "/bin/true", NULL });
+                if (write_policy(state, "bench-no-seccomp", "{\"version\": 1, \"extends\": [\"default\"], "
+                                 "\"seccomp\": {\"profile\": \"none\"}}\n"))
+                        add("  default, seccomp none", (const char *[]){ m, "-q", "--policy", "bench-no-seccomp",
+                            "--", "/bin/true", NULL });
+                if (write_policy(state, "bench-strict", "{\"version\": 1, \"extends\": [\"default\"], "
+                                 "\"seccomp\": {\"profile\": \"strict\"}}\n"))
+                        add("  default, seccomp strict", (const char *[]){ m, "-q", "--policy", "bench-strict",
+                            "--", "/bin/true", NULL });
+                if (write_policy(state, "bench-no-cgroup", "{\"version\": 1, \"extends\": [\"default\"], "
+                                 "\"limits\": {\"memory\": null, \"pids\": null}}\n"))
+                        add("  default, no limits (no cgroup)", (const char *[]){ m, "-q", "--policy",
+                            "bench-no-cgroup", "--", "/bin/true", NULL });
         }
         add("bwrap --unshare-all", (const char *[]){ "bwrap", "--unshare-all", "--die-with-parent",
             "--ro-bind", "/usr", "/usr", "--ro-bind", "/lib", "/lib", "--ro-bind", "/lib64", "/lib64",
@@ -113,6 +143,23 @@ static void setup(const char *m)
 }
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
+
+/* The filters' size as mcpcage doctor reports it (compiled once per launch). */
+static void print_filter_size(const char *m)
+{
+        char cmd[600], line[512];
+        snprintf(cmd, sizeof(cmd), "'%s' doctor 2>/dev/null", m);
+        FILE *p = popen(cmd, "r");
+        while (p && fgets(line, sizeof(line), p)) {
+                char *f = strstr(line, "profile default");
+                if (!strncmp(line, "seccomp", 7) && f) {
+                        f[strcspn(f, ";\n")] = '\0';
+                        printf("seccomp filter: %s\n", f);
+                }
+        }
+        if (p)
+                pclose(p);
+}
 
 int main(int argc, char **argv)
 {
@@ -140,7 +187,7 @@ int main(int argc, char **argv)
                 perror("start: setup");
                 return 1;
         }
-        setup(m);
+        setup(m, state);
         for (size_t i = 0; i < n_configs; i++) {
                 probe(&configs[i]);
                 configs[i].ns = calloc(runs, sizeof(uint64_t));
@@ -172,6 +219,8 @@ int main(int argc, char **argv)
                 printf("\n");
                 free(k->ns);
         }
+        if (m)
+                print_filter_size(m);
         print_load("at end");
         close(devnull);
         bench_state_remove(state);
