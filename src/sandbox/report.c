@@ -98,6 +98,20 @@ int launch_report_json(const struct child *c, json_t *obj)
         return json_object_update(obj, c->sandbox) < 0 ? -ENOMEM : 0;
 }
 
+static void print_network(const struct sandbox_setup *s, FILE *out)
+{
+        const struct net_plan *n = &s->net;
+        fprintf(out, "network:        %s", s->mode == ISOLATION_NONE ? "host (unconfined)" : net_mode_name(n->mode));
+        if (s->mode != ISOLATION_NONE && n->mode == NET_FILTERED)
+                fprintf(out, ", proxy on 127.0.0.1:%d%s, %zu allow rule(s), %zu forward(s)", n->proxy_port,
+                        s->mode == ISOLATION_LANDLOCK ? " of the host" : " of the namespace", n->allow.n, n->n_fwd);
+        else if (s->mode != ISOLATION_NONE && n->mode == NET_HOST && n->allow.n)
+                fprintf(out, ", %zu allow rule(s) for the cgroup BPF programs or Landlock", n->allow.n);
+        fputc('\n', out);
+        for (size_t i = 0; s->mode != ISOLATION_NONE && n->mode == NET_FILTERED && i < n->n_fwd; i++)
+                fprintf(out, "  forward %s -> %s:%d\n", n->fwd[i].listen_text, n->fwd[i].host, n->fwd[i].port);
+}
+
 static void print_env(const struct sandbox_setup *s, FILE *out)
 {
         fputs("environment:   ", out);
@@ -131,6 +145,7 @@ int sandbox_describe(const struct launch_config *cfg, FILE *out, struct mc_error
                 mount_plan_print(&s.mounts, out);
         if (s.mode == ISOLATION_LANDLOCK || (s.mode == ISOLATION_NAMESPACES && s.landlock_required))
                 landlock_plan_print(&s.landlock, out);
+        print_network(&s, out);
         print_env(&s, out);
         if (s.mode != ISOLATION_NONE) {
                 fputs("rlimits:       ", out);
