@@ -69,6 +69,9 @@ step("tools/list: the hidden tool `run` is not listed", b'{"jsonrpc":"2.0","id":
 step("tools/call echo: allowed, forwarded byte for byte", b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello through mcpcage"}}}')
 # (a harmless command: the point is that the server never receives the call)
 step("tools/call run: hidden by the policy, the server never sees it", b'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"run","arguments":{"command":"echo the policy hides this tool"}}}')
+# Escape attempts: the policy lets these calls through, the sandbox stops the server.
+step("tools/call read_file /etc/shadow: the server tries, the sandbox refuses (threats.md §1)", b'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/etc/shadow"}}}')
+step("tools/call write_file /usr/local/bin/evil: the view is read-only", b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"/usr/local/bin/evil","content":"#!/bin/sh"}}}')
 step("a batch: refused, never forwarded", b'[{"jsonrpc":"2.0","id":5,"method":"tools/list"}]')
 step("malformed JSON: refused under the id mcpcage could recover", b'{"jsonrpc":"2.0","id":6,"method":"tools/list"')
 step("duplicate keys: refused (no parser differential with the server)", b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","name":"run","arguments":{"text":"x"}}}')
