@@ -332,6 +332,9 @@ static int plan_workdir(struct mount_plan *plan, const char *want, struct mc_err
         return plan->workdir ? 0 : mc_error_set(err, ENOMEM, "out of memory");
 }
 
+/* Half of limits.memory: tmpfs pages are charged to the server's memory cgroup, so a tmpfs
+ * as large as the limit would end in an OOM kill before ENOSPC; with half, filling /tmp
+ * stops with ENOSPC and the server lives (threats.md §1 "fill /tmp"). */
 static uint64_t tmpfs_size(const struct policy *p)
 {
         json_t *mem = json_object_get(json_object_get(p->root, "limits"), "memory");
@@ -340,7 +343,7 @@ static uint64_t tmpfs_size(const struct policy *p)
                 bytes = 0;
         else if (json_is_integer(mem) && json_integer_value(mem) > 0)
                 bytes = (uint64_t)json_integer_value(mem);
-        return bytes;
+        return bytes / 2;
 }
 
 int mount_plan_build(const struct policy *p, const struct identity *id, char *const *home,

@@ -168,8 +168,9 @@ static void shm_options(struct sandbox_setup *s, const struct policy *p)
         uint64_t bytes = 0;
         if (json_is_string(mem) && policy_parse_size(json_string_value(mem), &bytes) < 0)
                 bytes = 0;
+        /* half, as every tmpfs (mountplan.c tmpfs_size) */
         if (bytes)
-                snprintf(s->shm_data, sizeof(s->shm_data), "mode=1777,size=%llu", (unsigned long long)bytes);
+                snprintf(s->shm_data, sizeof(s->shm_data), "mode=1777,size=%llu", (unsigned long long)bytes / 2);
         else
                 snprintf(s->shm_data, sizeof(s->shm_data), "mode=1777");
 }
