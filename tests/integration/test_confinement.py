@@ -209,7 +209,10 @@ def network_none(ctx):
     try:
         h = Hostile(ctx, env={"XDG_RUNTIME_DIR": sock_dir})
         for a in attempts[:2]:
-            refused(h.attempt(*a), "confined: %s" % (a,), {"ENETUNREACH", "ECONNREFUSED", "EADDRNOTAVAIL"})
+            # EAFNOSUPPORT: seccomp refuses socket() of every family but AF_UNIX under network
+            # none (threats.md §1 seccomp table), before the empty namespace would
+            refused(h.attempt(*a), "confined: %s" % (a,), {"ENETUNREACH", "ECONNREFUSED", "EADDRNOTAVAIL",
+                                                          "EAFNOSUPPORT"})
         refused(h.attempt(*attempts[2]), "confined: the host's agent socket", {"ENOENT", "EACCES"})
         h.close()
         d = Hostile(ctx, direct=True)
