@@ -205,7 +205,7 @@ static void test_filesystem(void)
         chmod(at("rw"), 0777);
         struct policy *p = load("{\"version\":1, \"filesystem\":{\"root\":\"empty\", \"read_only\":[\"/usr\", \"?/lib\","
                 "\"?/lib64\", \"?/bin\", \"@/ro\"], \"read_write\":[\"@/rw\"], \"tmpfs\":[\"/tmp\"], \"mask\":[\"@/ro/.env\"]},"
-                "\"limits\":{\"memory\":\"1M\", \"open_files\":64, \"file_size\":\"1M\"}}");
+                "\"limits\":{\"memory\":\"16M\", \"open_files\":64, \"file_size\":\"1M\"}}");
         char script[8192];
         snprintf(script, sizeof(script),
                  "cat %1$s/ro/file; echo x > %1$s/ro/new 2>/dev/null || echo ro-write=refused;"
