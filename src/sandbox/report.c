@@ -153,7 +153,22 @@ int sandbox_describe(const struct launch_config *cfg, FILE *out, struct mc_error
                         fprintf(out, " open_files %llu", (unsigned long long)s.rlimits.nofile);
                 if (s.rlimits.fsize_set)
                         fprintf(out, " file_size %llu", (unsigned long long)s.rlimits.fsize);
-                fputs(s.rlimits.nofile_set || s.rlimits.fsize_set ? "\n" : " none\n", out);
+                if (s.rlimits.data_set)
+                        fprintf(out, " data %llu", (unsigned long long)s.rlimits.data);
+                if (s.rlimits.nproc_set)
+                        fprintf(out, " nproc %llu", (unsigned long long)s.rlimits.nproc);
+                if (s.rlimits.cpu_set)
+                        fprintf(out, " cpu %llu s", (unsigned long long)s.rlimits.cpu);
+                fputs(s.rlimits.nofile_set || s.rlimits.fsize_set || s.rlimits.data_set || s.rlimits.nproc_set ||
+                      s.rlimits.cpu_set ? "\n" : " none\n", out);
+                if (s.seccomp.prog)
+                        fprintf(out, "seccomp:        profile %s, action %s, %u BPF instructions (sockets: %s)\n",
+                                seccomp_profile_name(s.seccomp.profile), seccomp_action_name(s.seccomp.action),
+                                s.seccomp.len, seccomp_net_name(s.seccomp.net));
+                else
+                        fputs("seccomp:        none\n", out);
+                fprintf(out, "cgroup:         %s%s%s\n", cgroup_kind_name(cgroup_kind_of(s.cgroup)),
+                        s.cgroup ? "" : s.cgroup_why[0] ? ": " : "", s.cgroup ? "" : s.cgroup_why);
                 fputs("hygiene:        no capabilities (bounding and ambient sets empty), no_new_privs, "
                       "new session, only fds 0/1/2, parent-death signal\n", out);
         }
