@@ -41,6 +41,23 @@ SKIP_EXIT = 77
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 PR_SET_CHILD_SUBREAPER = 36
 
+# `meson test --setup valgrind` (root meson.build) sets MCPCAGE_VALGRIND=1. Its wrapper only
+# reaches this python script, so each mcpcage a case starts runs under valgrind here, with
+# the setup's options plus a log per process; a log reporting an error or a leak fails the
+# case (check_valgrind_logs). The sandbox's child forks and execs the server: valgrind
+# follows the fork (silently, until the exec) but not the server itself.
+VALGRIND = os.environ.get("MCPCAGE_VALGRIND") == "1"
+VALGRIND_ARGV = [
+    "valgrind", "--error-exitcode=99", "--leak-check=full",
+    "--show-leak-kinds=definite,indirect,possible",
+    "--errors-for-leak-kinds=definite,indirect,possible",
+    "--track-fds=no", "--trace-children=no", "--child-silent-after-fork=yes",
+    "--suppressions=" + os.path.join(TESTS, "valgrind.supp"),
+]
+# Valgrind runs a program 20-50x slower: the timeouts of a case and of its reads and waits
+# stretch by this much (never in a normal run).
+TIME_SCALE = 10 if VALGRIND else 1
+
 
 class Fail(Exception):
     pass
@@ -174,6 +191,7 @@ class Proc:
     def send(self, data, timeout=30.0):
         """Write raw bytes (as they are: the caller adds "\\n")."""
         view = memoryview(data)
+        timeout *= TIME_SCALE
         deadline = time.monotonic() + timeout
         while view:
             left = deadline - time.monotonic()
@@ -219,6 +237,7 @@ class Proc:
 
     def recv_line(self, timeout=20.0):
         """One line from stdout without its "\\n"; None at EOF; Fail on timeout."""
+        timeout *= TIME_SCALE
         deadline = time.monotonic() + timeout
         while True:
             i = self.inbuf.find(b"\n", self.pos)
@@ -287,6 +306,7 @@ class Proc:
         """Reap with wait4 (for rusage); Fail if it does not exit in time."""
         if self.returncode is not None:
             return self.returncode
+        timeout *= TIME_SCALE
         deadline = time.monotonic() + timeout
         while True:
             pid, status, ru = os.wait4(self.pid, os.WNOHANG)
@@ -367,6 +387,10 @@ class Ctx:
         self.user = user
         self.binary = mcpcage_path()
         self.sanitized = is_sanitized(self.binary)
+        self.valgrind = VALGRIND
+        self.valgrind_dir = os.path.join(tmp, "valgrind")
+        if VALGRIND:
+            os.makedirs(self.valgrind_dir, exist_ok=True)
         self.procs = []
         self.audit_path = os.path.join(tmp, "audit", "audit.jsonl")
         self.server_log = os.path.join(tmp, "server.log")
@@ -402,15 +426,28 @@ class Ctx:
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
+    def mcpcage(self, args=()):
+        """The command that runs mcpcage: the binary, under valgrind in a valgrind run."""
+        if not VALGRIND:
+            return [self.binary]
+        isolation_arg = effective_isolation(args)
+        if isolation_arg in ("auto", "namespaces", "landlock"):
+            raise Skip(VALGRIND_NO_SANDBOX % isolation_arg)
+        # Valgrind lets a program set RLIMIT_NOFILE only to the soft limit valgrind started
+        # with (it keeps the fds above for itself), so the sandbox's limits.open_files (1024
+        # in the shipped policies) fails with EPERM unless valgrind starts at that soft limit.
+        return ["prlimit", "--nofile=1024:"] + VALGRIND_ARGV + [
+            "--log-file=" + os.path.join(self.valgrind_dir, "valgrind.%p.log"), self.binary]
+
     def mcpcage_argv(self, cmd, options=None, audit=True):
-        argv = [self.binary]
+        argv = []
         if audit:
             argv += ["--audit-log", self.audit_path]
         if isolation() != "none":
             argv += ["--rw", self.dir]
         argv += ["--isolation", isolation()]
         argv += list(options or [])
-        return argv + ["--"] + list(cmd)
+        return self.mcpcage(argv) + argv + ["--"] + list(cmd)
 
     def test_server_args(self, cmd, env):
         """The test server's MCP_TEST_* settings also as `--env` arguments: a confined run
@@ -442,8 +479,8 @@ class Ctx:
         """mcpcage ARGS to completion (subcommands): (exit code, stdout, stderr)."""
         full_env = self.base_env()
         full_env.update(env or {})
-        r = subprocess.run([self.binary] + list(args), input=stdin, capture_output=True,
-                           env=full_env, cwd=self.dir, timeout=timeout)
+        r = subprocess.run(self.mcpcage(args) + list(args), input=stdin, capture_output=True,
+                           env=full_env, cwd=self.dir, timeout=timeout * TIME_SCALE)
         return r.returncode if r.returncode >= 0 else 128 - r.returncode, r.stdout, r.stderr
 
     def write(self, name, data, mode=0o600):
@@ -481,8 +518,34 @@ class Ctx:
         return recs
 
     def rss_limit_kb(self, plain_kb):
-        """ASan's shadow memory and allocator metadata roughly triple a small process."""
+        """ASan's shadow memory and allocator metadata roughly triple a small process.
+        None under valgrind: the RSS is valgrind's own (the translated code, its heap
+        bookkeeping, the shadow memory), not mcpcage's, so no bound means anything there."""
+        if VALGRIND:
+            return None
         return plain_kb * 4 if self.sanitized else plain_kb
+
+    def time_budget(self, plain_s):
+        """An upper bound on a duration, stretched by TIME_SCALE under valgrind (which runs
+        mcpcage 20-50x slower); as written in every other run."""
+        return plain_s * TIME_SCALE
+
+    def check_valgrind_logs(self):
+        """Fail when a valgrind log of this case reports an error or a leak. A log without
+        its summary (a process killed by SIGKILL never writes one) proves nothing; noted."""
+        if not VALGRIND:
+            return
+        bad = []
+        for name in sorted(os.listdir(self.valgrind_dir)):
+            path = os.path.join(self.valgrind_dir, name)
+            with open(path, errors="replace") as f:
+                text = f.read()
+            problems = valgrind_problems(text)
+            if problems is None:
+                self.note("%s: no ERROR SUMMARY (killed?), not checked" % name)
+            elif problems:
+                bad.append("%s: %s\n%s" % (name, ", ".join(problems), text[-6000:]))
+        expect(not bad, "valgrind reports errors or leaks:\n" + "\n".join(bad))
 
     def finish(self, failed=False):
         """Kill what is left, then prove nothing of ours remains. A case that passed must
@@ -587,7 +650,7 @@ class Suite:
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True, cwd=tmp, env=dict(os.environ))
         try:
-            out, _ = p.communicate(timeout=timeout)
+            out, _ = p.communicate(timeout=timeout * TIME_SCALE)
             rc = p.returncode
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
@@ -605,7 +668,7 @@ class Suite:
         else:
             print("not ok %d - %s" % (num, desc))
             if rc is None:
-                lines.append("timed out after %ds (killed)" % timeout)
+                lines.append("timed out after %ds (killed)" % (timeout * TIME_SCALE))
         for line in lines[-80:] if rc not in (0, SKIP_EXIT) else lines[-20:]:
             print("# " + line)
         print("# %s: %.1fs" % (name, elapsed), flush=True)
@@ -639,12 +702,53 @@ class Suite:
         except Fail as e:
             print("FAIL: %s" % e, flush=True)
             rc = 1
+        try:
+            ctx.check_valgrind_logs()
+        except Fail as e:
+            print("FAIL: %s" % e, flush=True)
+            rc = 1
         for p in ctx.procs:
             if rc and p.err_head:
                 print("--- stderr of %s (first KiB) ---" % p.label)
                 print(p.stderr_text()[:1024])
         sys.stdout.flush()
         return rc
+
+
+VALGRIND_NO_SANDBOX = (
+    "--isolation %s under valgrind: valgrind 3.19 does not implement seccomp(2) (libseccomp "
+    "then refuses the filter), landlock or pidfd_open, and refuses setrlimit in the child; "
+    "the confined runs are covered by the plain and ASan+UBSan runs")
+
+
+def effective_isolation(args):
+    """The --isolation value mcpcage will act on (the last one before "--"), None without."""
+    args = list(args)
+    if "--" in args:
+        args = args[:args.index("--")]
+    value = None
+    for i, a in enumerate(args):
+        if a == "--isolation" and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith("--isolation="):
+            value = a.split("=", 1)[1]
+    return value
+
+
+def valgrind_problems(log):
+    """What a valgrind log reports as wrong: [] when clean, None without a summary."""
+    problems = []
+    summary = None
+    for line in log.splitlines():
+        body = line.split("== ", 1)[-1].strip()
+        if body.startswith("ERROR SUMMARY:"):
+            summary = int(body.split()[2])
+            if summary:
+                problems.append(body)
+        for kind in ("definitely lost:", "indirectly lost:", "possibly lost:"):
+            if body.startswith(kind) and int(body.split()[2].replace(",", "")) > 0:
+                problems.append(body)
+    return problems if summary is not None else None
 
 
 def make_case_dir(user):
