@@ -8,13 +8,7 @@
 #include "policy/policy.h"
 #include "util/error.h"
 
-/* jansson >= 2.11 defines json_decrefp itself and util/cleanup.h defines it again; until
- * util/cleanup.h guards its copy, that copy is renamed out of the way here (jansson.h is
- * already included, so its own definition keeps the name) and _cleanup_json_ binds to
- * jansson's, which does the same thing. */
-#define json_decrefp policy_cleanup_json_decrefp_unused
 #include "util/cleanup.h"
-#undef json_decrefp
 
 #define POLICY_BUILTIN_PATH "<built-in>"
 #define POLICY_MAX_DEPTH 16     /* extends nesting; deeper chains are refused */

@@ -27,7 +27,7 @@
 #include "relay/netlog.h"
 #include "relay/passthrough.h"
 #include "relay/queue.h"
-#include "relay/cleanup-compat.h"
+#include "util/cleanup.h"
 #include "relay/sandbox-events.h"
 #include "util/log.h"
 

@@ -20,7 +20,7 @@
 #include "relay/loop.h"
 #include "relay/session-internal.h"
 #include "sandbox/launch.h"
-#include "relay/cleanup-compat.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static void policy_env_clearp(struct policy_env *e) { policy_env_clear(e); }
