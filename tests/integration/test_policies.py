@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -553,7 +554,7 @@ class Postgres:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()   # SIGTERM: smart shutdown; no client is left
+            self.proc.send_signal(signal.SIGINT)   # fast shutdown: clients disconnected
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
@@ -594,6 +595,9 @@ def run_postgres(ctx, nodebin, pg, password):
         "sql": "SELECT id, name\n  FROM customers\n WHERE id > 0 AND id < 5 ORDER BY id"}),
         "SELECT"))
     expect_eq(rows, [{"id": 1, "name": "alice"}, {"id": 2, "name": "bob"}], "rows")
+    rows = json.loads(allowed(result(p, 2, "query", {
+        "sql": "SELECT name || '!' AS n FROM customers WHERE id <> 2;"}), "|| and a final ;"))
+    expect_eq(rows, [{"n": "alice!"}], "rows")
     refused = {
         "insert": "INSERT INTO customers VALUES (3, 'eve')",
         "drop": "drop table customers",
@@ -629,7 +633,8 @@ def run_postgres(ctx, nodebin, pg, password):
                               env={"PGPASSWORD": password})
     init(direct)
     resp, _, _ = direct.call(call(1, "query", {"sql": "COMMIT; DROP TABLE customers"}))
-    close(direct, "direct")
+    # its idle pool keeps it running for 10 s after stdin closes
+    direct.kill()
     rc, _ = pg.psql("SELECT count(*) FROM customers", check=False)
     expect(rc != 0, "directly, COMMIT; DROP TABLE dropped the table (%s)" % short(resp))
 
