@@ -795,6 +795,9 @@ static void test_concurrent_processes(void)
                                 audit_emit(a, "call", json_pack("{s:s}", "arguments", big));
                         audit_emit(a, "session_end", NULL);
                         audit_close(a);
+                        /* _exit() runs no cleanup: free the child's copy, or valgrind
+                         * reports it lost in every child */
+                        free(TAKE_PTR(file));
                         _exit(0);
                 }
         }
@@ -980,10 +983,15 @@ static void test_alert_helper_fds(void)
         if (pid == 0) {
                 dup2(p[1], STDOUT_FILENO);
                 char *argv[] = { script, NULL };
-                _cleanup_free_ char *file = path_in_tmp("fds.jsonl");
+                char *file = path_in_tmp("fds.jsonl");
                 struct audit *a = open_or_die(file, NULL, argv);
                 audit_security(a, "oom", "critical", "x", NULL, NULL);
                 audit_close(a);
+                /* _exit() runs no cleanup: free the child's copies, or valgrind reports
+                 * them lost */
+                free(file);
+                free(TAKE_PTR(script));
+                free(TAKE_PTR(hold));
                 _exit(0);
         }
         close(p[1]);
