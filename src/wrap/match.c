@@ -28,11 +28,6 @@ static const struct known_server {
         { "mcp-server-time", "mcp-server-time", "time", false },
 };
 
-/* Launchers whose own policy, when one exists, wins over the package's: npx fetches the
- * package at every start, which needs npm's cache and the registry, and only a policy
- * written for npx grants those. */
-static const char *const launchers[] = { "npx" };
-
 static const char *basename_of(const char *path)
 {
         const char *slash = strrchr(path, '/');
@@ -70,25 +65,17 @@ static const struct known_server *find_known(const char *command, json_t *args, 
         return NULL;
 }
 
-static bool is_launcher(const char *base)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(launchers); i++)
-                if (!strcmp(base, launchers[i]))
-                        return true;
-        return false;
-}
-
-/* In order of preference; the first that exists on the search path is taken. */
+/* In order of preference, the first that exists on the search path is taken: the known
+ * package's own hardened policy (its tool, path and network rules are what keep the server
+ * in check), then a policy named after the command (e.g. "npx": every tool allowed, the
+ * registry reachable, for packages without a policy of their own), else "default". */
 static const char *choose(const char *base, const struct known_server *k, char *const *dirs)
 {
-        const char *candidates[3] = { 0 };
+        const char *candidates[2] = { 0 };
         size_t n = 0;
-        if (is_launcher(base))
-                candidates[n++] = base;
         if (k)
                 candidates[n++] = k->policy;
-        if (!is_launcher(base))
-                candidates[n++] = base;
+        candidates[n++] = base;
         for (size_t i = 0; i < n; i++)
                 if (candidates[i][0] && wrap_policy_exists(candidates[i], dirs))
                         return candidates[i];

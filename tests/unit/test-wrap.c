@@ -197,9 +197,15 @@ static void test_npx_policy(void)
         struct wrap_options o = options(policy_dirs_npx);
         struct wrap_report r = { 0 };
         struct mc_error err = { 0 };
+        /* an npx entry of a package without a policy of its own */
+        json_object_set_new(json_object_get(cfg, "mcpServers"), "unlisted",
+                            json_pack("{s:s, s:[s,s]}", "command", "npx", "args", "-y",
+                                      "some-unlisted-mcp-server"));
         wrap_config(cfg, &o, &r, &err);
-        tap_is_str(arg_after(entry(cfg, "everything"), "--policy"), "npx",
-                   "npx entries take the npx policy when one exists");
+        tap_is_str(arg_after(entry(cfg, "everything"), "--policy"), "everything",
+                   "an npx entry of a known package takes the package's hardened policy");
+        tap_is_str(arg_after(entry(cfg, "unlisted"), "--policy"), "npx",
+                   "an npx entry of an unknown package takes the npx policy when one exists");
         tap_is_str(arg_after(entry(cfg, "files"), "--rw"), "/srv/projects",
                    "... and server-filesystem's directories still become --rw");
         tap_is_str(arg_after(entry(cfg, "weather"), "--policy"), "default", "a python server with no policy: default");
