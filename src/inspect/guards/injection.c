@@ -15,6 +15,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "util/cleanup.h"
 
@@ -95,6 +98,7 @@ static uint8_t PAIR[256][32];
 static unsigned char PAIRS[ARRAY_SIZE(ANCHORS)][2];
 static size_t n_pairs;
 static bool vector_ok = true;
+static bool have_avx2;          /* the CPU and the kernel: 32 bytes at a time */
 
 static uint32_t fold4(const unsigned char *p)
 {
@@ -158,6 +162,9 @@ static void ascii_init(void)
         }
 #if defined(__SSE2__)
         vector_init();
+#endif
+#if defined(__x86_64__) && defined(__SSE2__)
+        have_avx2 = __builtin_cpu_supports("avx2");
 #endif
 }
 
@@ -545,7 +552,7 @@ static size_t next_event_bytes(const unsigned char *s, size_t len, size_t i, boo
 /* The same 16 bytes at a time. A word start is a byte after a separator (the carry holds
  * the last separator bit across blocks) whose folded pair is in PAIRS; it may still fail
  * phrase_at's length and anchor tests, which word_start makes. */
-static size_t next_event(const unsigned char *s, size_t len, size_t i, bool words)
+static size_t next_event_sse2(const unsigned char *s, size_t len, size_t i, bool words)
 {
         const __m128i esc = _mm_set1_epi8(0x1b), lt = _mm_set1_epi8('<'), lb = _mm_set1_epi8('['),
                       fold = _mm_set1_epi8(0x20), us = _mm_set1_epi8('_'),
@@ -581,12 +588,65 @@ static size_t next_event(const unsigned char *s, size_t len, size_t i, bool word
         }
         return next_event_bytes(s, len, i, words);
 }
-#else
-static size_t next_event(const unsigned char *s, size_t len, size_t i, bool words)
+#endif
+
+#if defined(__x86_64__) && defined(__SSE2__)
+/* next_event_sse2 32 bytes at a time, where the CPU has AVX2 (most x86-64 since 2013):
+ * half the instructions per byte, and the constants no longer spill. */
+__attribute__((target("avx2")))
+static size_t next_event_avx2(const unsigned char *s, size_t len, size_t i, bool words)
 {
-        return next_event_bytes(s, len, i, words);
+        const __m256i esc = _mm256_set1_epi8(0x1b), lt = _mm256_set1_epi8('<'), lb = _mm256_set1_epi8('['),
+                      fold = _mm256_set1_epi8(0x20), us = _mm256_set1_epi8('_'),
+                      abias = _mm256_set1_epi8((char)(0x80 - 'a')), alim = _mm256_set1_epi8((char)(-128 + 26)),
+                      dbias = _mm256_set1_epi8((char)(0x80 - '0')), dlim = _mm256_set1_epi8((char)(-128 + 10));
+        uint32_t carry = i > 0 && is_sep(s[i - 1]);
+        for (; i + 33 <= len; i += 32) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
+                __m256i e = _mm256_cmpeq_epi8(v, esc);
+                uint32_t high = (uint32_t)_mm256_movemask_epi8(v);
+                uint32_t m = high | (uint32_t)_mm256_movemask_epi8(
+                        _mm256_or_si256(e, _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, lb))));
+                if (words) {
+                        __m256i f = _mm256_or_si256(v, fold);
+                        __m256i f1 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + i + 1)), fold);
+                        __m256i alpha = _mm256_cmpgt_epi8(alim, _mm256_add_epi8(f, abias));
+                        __m256i digit = _mm256_cmpgt_epi8(dlim, _mm256_add_epi8(v, dbias));
+                        __m256i word = _mm256_or_si256(_mm256_or_si256(alpha, digit),
+                                                       _mm256_or_si256(_mm256_cmpeq_epi8(v, us), e));
+                        uint32_t sep = ~(high | (uint32_t)_mm256_movemask_epi8(word));
+                        uint32_t after = (sep << 1) | carry;
+                        carry = sep >> 31;
+                        __m256i hit = _mm256_setzero_si256();
+#pragma GCC unroll 8
+                        for (size_t k = 0; k < VGROUPS; k++) {
+                                __m256i sec = _mm256_or_si256(
+                                        _mm256_cmpeq_epi8(f1, _mm256_broadcastsi128_si256(VSECOND[k][0])),
+                                        _mm256_cmpeq_epi8(f1, _mm256_broadcastsi128_si256(VSECOND[k][1])));
+                                __m256i first = _mm256_cmpeq_epi8(f, _mm256_broadcastsi128_si256(VFIRST[k]));
+                                hit = _mm256_or_si256(hit, _mm256_and_si256(first, sec));
+                        }
+                        m |= after & (uint32_t)_mm256_movemask_epi8(hit);
+                }
+                if (m)
+                        return i + (size_t)__builtin_ctz(m);
+        }
+        return next_event_sse2(s, len, i, words);
 }
 #endif
+
+static size_t next_event(const unsigned char *s, size_t len, size_t i, bool words)
+{
+#if defined(__x86_64__) && defined(__SSE2__)
+        if (have_avx2)
+                return next_event_avx2(s, len, i, words);
+#endif
+#if defined(__SSE2__)
+        return next_event_sse2(s, len, i, words);
+#else
+        return next_event_bytes(s, len, i, words);
+#endif
+}
 
 int injection_scan(struct injection *g, const char *text, size_t len, enum injection_context ctx,
                    unsigned *found)
