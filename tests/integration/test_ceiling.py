@@ -166,7 +166,7 @@ def example_loads(ctx):
     # what a policy that says nothing gets from the security team
     expect_eq(eff["filesystem"]["root"], "empty", "root")
     expect_eq(eff["filesystem"]["mask"], [HOME + "/projects/.secrets"], "masks")
-    expect_eq(eff["audit"]["file"], "/var/log/mcpcage/%s.jsonl" % USER, "audit.file")
+    expect_eq(eff["audit"]["file"], "/var/log/mcpcage/%s/audit.jsonl" % USER, "audit.file")
     expect_eq(eff["audit"]["key"], HOME + "/.config/mcpcage/audit.key", "audit.key")
     expect_eq(eff["audit"]["syslog"], True, "audit.syslog")
     expect_eq(eff["mcp"]["kill_switch"], "/run/mcpcage/kill", "mcp.kill_switch")
@@ -230,7 +230,7 @@ def narrowing(ctx):
               sorted(["**/node_modules"] + ceil["mcp"]["paths"]["deny"]), "mcp.paths.deny")
     expect_eq(eff["mcp"]["injection"]["action"], "block", "injection (stronger)")
     expect_eq(eff["mcp"]["limits"]["calls"], "600/min", "mcp.limits.calls")
-    expect_eq(eff["audit"]["file"], "/var/log/mcpcage/%s.jsonl" % USER,
+    expect_eq(eff["audit"]["file"], "/var/log/mcpcage/%s/audit.jsonl" % USER,
               "audit.file: the ceiling's wins over the user's")
 
 
