@@ -15,6 +15,7 @@
 #include "inspect/rules/tools.h"
 #include "inspect/sanitize.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* The policy's mcp rules, compiled once at inspector_new (policy-rules.c). */
@@ -32,6 +33,12 @@ struct inspect_rules {
         uint64_t call_timeout_ns;       /* 0 = none */
         char *kill_path;                /* mcp.kill_switch, or NULL */
         bool killed;                    /* SIGUSR1 until SIGUSR2 */
+        /* The watch on the switch file once the relay polls it (killswitch.c): kill_fd is
+         * open while kill_polled; while kill_watched, kill_state is what stat() says (0 or
+         * an errno) and no stat runs per call. */
+        bool kill_polled, kill_watched;
+        int kill_fd, kill_wd, kill_state;
+        char kill_next[NAME_MAX + 1];   /* the path's name below the watched directory */
 };
 
 /* mcp.injection.action */
@@ -107,6 +114,7 @@ void rules_free(struct inspect_rules *r);
 struct rate_bucket *rules_tool_bucket(struct inspect_rules *r, const struct tool_rule *t);
 /* The kill switch (killswitch.c): true while it is on, with the reason for the refusal. */
 bool kill_switch_on(const struct inspect_rules *r, char *why, size_t size);
+void kill_watch_free(struct inspect_rules *r);
 
 /* Decisions on host requests (decide-host.c): true when the request may be forwarded
  * (e->rule set); false when it was answered in v->to_sender and audited. The line may be

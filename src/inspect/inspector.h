@@ -59,6 +59,13 @@ void inspector_tick(struct inspector *ins, uint64_t now_ns, struct verdict *v);
  * every tools/call is refused as if the kill switch file existed. Audited. */
 void inspector_set_kill(struct inspector *ins, bool on);
 
+/* The kill switch file as an event source, for a relay that can poll: it polls the fd for
+ * input and calls inspector_kill_changed() when it is readable, before it reads further
+ * input; the file is then read again only when its directory changes instead of once per
+ * tools/call. -1: nothing to poll (no switch file, no inotify), the check stays per call. */
+int inspector_kill_fd(struct inspector *ins);
+void inspector_kill_changed(struct inspector *ins);
+
 /* Shutdown: an error response to the host for every host request still unanswered, each
  * audited as a call with status "error". Lines are appended to to_host. */
 void inspector_drain(struct inspector *ins, const char *reason, uint64_t now_ns,

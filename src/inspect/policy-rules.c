@@ -107,6 +107,7 @@ void rules_free(struct inspect_rules *r)
         free(r->tool_buckets);
         free(r->bucket_rules);
         free(r->kill_path);
+        kill_watch_free(r);
         *r = (struct inspect_rules){ 0 };
 }
 

@@ -33,7 +33,7 @@
 
 
 enum tag { T_HOST_IN, T_HOST_OUT, T_CHILD_IN, T_CHILD_OUT, T_CHILD_ERR, T_ERR_OUT,
-           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_NET, T_CGROUP, T_COUNT };
+           T_SIGNAL, T_TIMER, T_PIDFD, T_SECCOMP, T_NET, T_CGROUP, T_KILL, T_COUNT };
 
 enum stage { STAGE_RUNNING, STAGE_GRACE, STAGE_TERM, STAGE_KILL };
 
@@ -569,6 +569,7 @@ static bool update_interest(struct loop *l)
                 [T_SECCOMP] = EPOLLIN,
                 [T_NET] = EPOLLIN,
                 [T_CGROUP] = EPOLLIN,
+                [T_KILL] = EPOLLIN,
         };
         bool always_ready = false;
         for (int t = 0; t < T_COUNT; t++) {
@@ -626,6 +627,7 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         case T_SECCOMP: on_violations(l); return 0;
         case T_CGROUP: sandbox_events_cgroup(l->cfg->audit, l->cfg->child->cgroup); return 0;
         case T_NET: on_net(l); return 0;
+        case T_KILL: inspector_kill_changed(l->cfg->ins); return 0;
         case T_COUNT:
         default:
                 (void)events;
@@ -644,7 +646,13 @@ static int loop_iterate(struct loop *l)
         if (n < 0 && errno != EINTR)
                 return -errno;
         l->now = now_ns();
+        /* the kill switch first: a call read in this round already sees it */
+        for (int i = 0; i < n; i++)
+                if (evs[i].data.u32 == T_KILL)
+                        dispatch(l, T_KILL, evs[i].events);
         for (int i = 0; i < n; i++) {
+                if (evs[i].data.u32 == T_KILL)
+                        continue;
                 r = dispatch(l, (enum tag)evs[i].data.u32, evs[i].events);
                 if (r < 0)
                         return r;
@@ -708,10 +716,10 @@ static int loop_setup(struct loop *l, struct mc_error *err)
         int fds[T_COUNT] = { c->host_in, c->host_out, TAKE_FD(ch->stdin_fd), TAKE_FD(ch->stdout_fd),
                              TAKE_FD(ch->stderr_fd), efd, sfd, tfd, TAKE_FD(ch->pidfd),
                              ch->violations ? violations_fd(ch->violations) : -1, ch->net_events,
-                             cgroup_events_fd(ch->cgroup) };
+                             cgroup_events_fd(ch->cgroup), inspector_kill_fd(c->ins) };
         /* the proxy's socket stays the child's: child_close_fds() stops the proxy with it */
         bool owned[T_COUNT] = { false, false, true, true, true, efd != c->host_err, true, true, true, false, false,
-                                false };
+                                false, false };
         l->net.fd = ch->net_events;
         for (int t = 0; t < T_COUNT; t++) {
                 if (fds[t] < 0)

@@ -5,6 +5,7 @@
  * nothing reached the peer, and the audit records. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,93 @@ static void test_rate_kill_confirm(void)
         tap_ok(refused("did not declare the elicitation capability"), "confirm: true without elicitation: refused, saying why");
 }
 
+/* What the relay does with inspector_kill_fd: hand every pending change to the inspector
+ * before the next message. */
+static void kill_events(struct inspector *k)
+{
+        struct pollfd pf = { .fd = inspector_kill_fd(k), .events = POLLIN };
+        while (pf.fd >= 0 && poll(&pf, 1, 0) > 0)
+                inspector_kill_changed(k);
+}
+
+static bool kill_call_passes(struct inspector *k, int id)
+{
+        struct inspector *saved = ins;
+        ins = k;
+        call_tool(id, "echo", "{}");
+        bool passes = v.forward;
+        if (passes)
+                answer_ok(id);
+        ins = saved;
+        return passes;
+}
+
+/* The switch watched instead of stat()ed per call: every change to the path is seen, from
+ * a directory that does not exist yet to a symbolic link whose target goes away. */
+static void test_kill_watch(void)
+{
+        char path[560], sub[560], alt[560], target[560];
+        snprintf(sub, sizeof(sub), "%s/kw/a", dir);
+        snprintf(path, sizeof(path), "%s/kw/a/kill", dir);
+        snprintf(alt, sizeof(alt), "%s/kw/b", dir);
+        snprintf(target, sizeof(target), "%s/kw/target", dir);
+        struct policy kp = { .name = (char *)"kw", .path = (char *)"<kw>" };
+        kp.root = json_pack("{s:{s:{s:s},s:s}}", "mcp", "tools", "*", "allow", "kill_switch", path);
+        struct inspector *k = NULL;
+        struct mc_error err = { 0 };
+        tap_ok(inspector_new(&k, &kp, aud, &err) == 0, "inspector with a kill switch below missing directories");
+        json_decref(kp.root);
+        if (!k)
+                return;
+        tap_ok(inspector_kill_fd(k) >= 0, "the relay gets a descriptor to poll");
+        kill_events(k);
+        tap_ok(kill_call_passes(k, 300), "no switch: the call passes");
+        char kw[600];
+        snprintf(kw, sizeof(kw), "%s/kw", dir);
+        mkdir(kw, 0700);
+        mkdir(sub, 0700);
+        close(open(path, O_CREAT | O_WRONLY, 0600));
+        kill_events(k);
+        tap_ok(!kill_call_passes(k, 301) && sender_has("kill switch is on"),
+               "directories and file created after the start: refused");
+        unlink(path);
+        kill_events(k);
+        tap_ok(kill_call_passes(k, 302), "file removed: the call passes");
+        mkdir(alt, 0700);
+        snprintf(kw, sizeof(kw), "%s/kill", alt);
+        close(open(kw, O_CREAT | O_WRONLY, 0600));
+        rmdir(sub);
+        kill_events(k);
+        (void)!rename(alt, sub);
+        kill_events(k);
+        tap_ok(!kill_call_passes(k, 303), "a directory holding the file renamed into place: refused");
+        unlink(path);
+        close(open(target, O_CREAT | O_WRONLY, 0600));
+        (void)!symlink(target, path);
+        kill_events(k);
+        tap_ok(!kill_call_passes(k, 304), "the file as a symbolic link: refused");
+        unlink(target);
+        kill_events(k);
+        tap_ok(kill_call_passes(k, 305), "the link's target removed: the call passes");
+        unlink(path);
+        rmdir(sub);
+        kill_events(k);
+        close(open(target, O_CREAT | O_WRONLY, 0600));
+        (void)!symlink(target, sub);
+        kill_events(k);
+        tap_ok(kill_call_passes(k, 306), "a linked directory without the file: the call passes");
+        snprintf(kw, sizeof(kw), "%s/kw/t2", dir);
+        mkdir(kw, 0700);
+        unlink(target);
+        unlink(sub);
+        (void)!symlink(kw, sub);
+        snprintf(kw, sizeof(kw), "%s/kw/t2/kill", dir);
+        close(open(kw, O_CREAT | O_WRONLY, 0600));
+        kill_events(k);
+        tap_ok(!kill_call_passes(k, 307), "the file reached through a linked directory: refused");
+        inspector_free(k);
+}
+
 static void test_methods(void)
 {
         host(L("{\"jsonrpc\":\"2.0\",\"id\":100,\"method\":\"prompts/get\",\"params\":{\"name\":\"x\"}}"));
@@ -393,6 +481,7 @@ int main(void)
         test_paths();
         test_commands_urls();
         test_rate_kill_confirm();
+        test_kill_watch();
         test_methods();
         test_roots();
         test_modern();
