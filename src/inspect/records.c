@@ -16,10 +16,33 @@ void answer_error(struct buf *out, const char *id_raw, size_t id_len, int code, 
                 log_error("inspector: cannot build an error response (%s)", message);
 }
 
+/* Ids as hosts send them: a small integer, or a string without escapes. */
+static bool plain_integer(const char *raw, size_t len)
+{
+        size_t i = len && raw[0] == '-';
+        if (len - i == 0 || len - i > 18 ||     /* 18 digits always fit json_int_t */
+            (raw[i] == '0' && len - i > 1))     /* not JSON: left to jansson */
+                return false;
+        for (; i < len; i++)
+                if (raw[i] < '0' || raw[i] > '9')
+                        return false;
+        return true;
+}
+
 /* The id as its JSON value when jansson can hold it (1 stays 1, "1" stays "1"), else the
- * raw token as a string (integers beyond 64 bits). */
+ * raw token as a string (integers beyond 64 bits). The token is one the reader validated,
+ * so the common shapes are converted directly; json_loadb, for the rest, costs more than
+ * the rest of a call record. */
 static json_t *id_value(const char *raw, size_t len)
 {
+        if (plain_integer(raw, len)) {
+                json_int_t n = 0;
+                for (size_t i = raw[0] == '-'; i < len; i++)
+                        n = n * 10 + (raw[i] - '0');
+                return json_integer(raw[0] == '-' ? -n : n);
+        }
+        if (len >= 2 && raw[0] == '"' && raw[len - 1] == '"' && !memchr(raw, '\\', len))
+                return json_stringn(raw + 1, len - 2);
         json_t *v = json_loadb(raw, len, JSON_DECODE_ANY, NULL);
         return v ? v : json_stringn(raw, len);
 }
