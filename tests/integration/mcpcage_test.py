@@ -431,8 +431,11 @@ class Ctx:
         if not VALGRIND:
             return [self.binary]
         isolation_arg = effective_isolation(args)
-        if isolation_arg in ("auto", "namespaces", "landlock"):
-            raise Skip(VALGRIND_NO_SANDBOX % isolation_arg)
+        # a session (or its --dry-run) without --isolation takes the policy's, confined
+        session = "--" in args or "--dry-run" in args
+        if isolation_arg in ("auto", "namespaces", "landlock") or \
+                (isolation_arg is None and session):
+            raise Skip(VALGRIND_NO_SANDBOX % (isolation_arg or "from the policy"))
         # Valgrind lets a program set RLIMIT_NOFILE only to the soft limit valgrind started
         # with (it keeps the fds above for itself), so the sandbox's limits.open_files (1024
         # in the shipped policies) fails with EPERM unless valgrind starts at that soft limit.
