@@ -21,6 +21,8 @@ struct netbpf {
 
 bool netbpf_built(void) { return true; }
 
+/* libbpf hands its own format string through; the attribute says so to the compiler. */
+__attribute__((format(printf, 2, 0)))
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
         if (level == LIBBPF_WARN && log_get_level() >= LOG_DEBUG)

@@ -129,6 +129,10 @@ static const char *const STRICT_ALLOW[] = {
                         CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 /* TIOCSTI pushes input into the terminal's other reader, TIOCLINUX can do the same on a
  * virtual console. */
+/* One argument compared with one value. libseccomp's SCMP_An(op, x) leaves datum_b to the
+ * compiler's implicit zero, which clang's -Wmissing-field-initializers refuses. */
+#define ARG(n, cmp, x) ((struct scmp_arg_cmp){ .arg = (n), .op = (cmp), .datum_a = (x), .datum_b = 0 })
+
 static const uint64_t TTY_INJECT[] = { 0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */ };
 /* personality(2): PER_LINUX, PER_LINUX32, UNAME26, UNAME26|PER_LINUX32 and the query. Every
  * other persona (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE...) weakens the process's hardening. */
@@ -246,16 +250,16 @@ static int default_arg_rules(struct builder *b)
         if (r < 0 || listed(p->allow, "socket"))
                 return r;
         if (p->net == SECCOMP_NET_NONE)
-                return add(b, b->refuse, "socket", 1, &SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+                return add(b, b->refuse, "socket", 1, &ARG(0, SCMP_CMP_NE, AF_UNIX));
         static const int families[] = { AF_PACKET, AF_KEY, AF_ALG, AF_VSOCK };
         for (size_t i = 0; r == 0 && i < sizeof(families) / sizeof(families[0]); i++)
-                r = add(b, b->refuse, "socket", 1, &SCMP_A0(SCMP_CMP_EQ, (uint64_t)families[i]));
-        struct scmp_arg_cmp nl[] = { SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE) };
+                r = add(b, b->refuse, "socket", 1, &ARG(0, SCMP_CMP_EQ, (uint64_t)families[i]));
+        struct scmp_arg_cmp nl[] = { ARG(0, SCMP_CMP_EQ, AF_NETLINK), ARG(2, SCMP_CMP_NE, NETLINK_ROUTE) };
         if (r == 0)
                 r = add(b, b->refuse, "socket", 2, nl);
         static const int inet[] = { AF_INET, AF_INET6 };
         for (size_t i = 0; r == 0 && i < 2; i++) {
-                struct scmp_arg_cmp raw[] = { SCMP_A0(SCMP_CMP_EQ, (uint64_t)inet[i]),
+                struct scmp_arg_cmp raw[] = { ARG(0, SCMP_CMP_EQ, (uint64_t)inet[i]),
                                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW) };
                 r = add(b, b->refuse, "socket", 2, raw);
         }
@@ -281,17 +285,17 @@ static int strict_arg_rules(struct builder *b)
                 r = add(b, ok, "personality", 1, &SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, PERSONAS[i]));
         if (r < 0 || adjusted(b, "socket"))
                 return r;
-        r = add(b, ok, "socket", 1, &SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+        r = add(b, ok, "socket", 1, &ARG(0, SCMP_CMP_EQ, AF_UNIX));
         if (r < 0 || b->par->net == SECCOMP_NET_NONE)
                 return r;
         static const int inet[] = { AF_INET, AF_INET6 };
         static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
         for (size_t i = 0; r == 0 && i < 4; i++) {
-                struct scmp_arg_cmp c[] = { SCMP_A0(SCMP_CMP_EQ, (uint64_t)inet[i / 2]),
+                struct scmp_arg_cmp c[] = { ARG(0, SCMP_CMP_EQ, (uint64_t)inet[i / 2]),
                                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (uint64_t)types[i % 2]) };
                 r = add(b, ok, "socket", 2, c);
         }
-        struct scmp_arg_cmp nl[] = { SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE) };
+        struct scmp_arg_cmp nl[] = { ARG(0, SCMP_CMP_EQ, AF_NETLINK), ARG(2, SCMP_CMP_EQ, NETLINK_ROUTE) };
         return r < 0 ? r : add(b, ok, "socket", 2, nl);
 }
 
