@@ -21,7 +21,7 @@
 
 static const char usage_text[] =
         "Usage: mcpcage [OPTIONS] -- COMMAND [ARG...]\n"
-        "       mcpcage policy check FILE|NAME\n"
+        "       mcpcage policy check [FILE|NAME]\n"
         "       mcpcage policy list\n"
         "       mcpcage audit verify [--strict] [--key FILE] FILE\n"
         "       mcpcage [-p POLICY] kill on|off\n"
