@@ -299,7 +299,7 @@ static void setup_configs(const struct settings *s, const char *ro_dir)
         add_config("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", fx, NULL });
         add_config("mcpcage none, --audit-log /dev/null",
                    (const char *[]){ m, "-q", "--isolation", "none", "--audit-log", "/dev/null", "--", fx, NULL });
-        /* The default policy hides $HOME behind a tmpfs; a build tree under $HOME would make
+        /* The default policy hides $HOME and /tmp behind a tmpfs; a build tree there would make
          * the fixture invisible inside the sandbox, so only then is it bound read-only. */
         if (ro_dir)
                 add_config("mcpcage (default policy, --ro build)",
@@ -375,7 +375,7 @@ int main(int argc, char **argv)
         char *slash = fixture_dir ? strrchr(fixture_dir, '/') : NULL;
         if (slash)
                 *slash = '\0';
-        setup_configs(&s, slash && path_under_home(fixture_dir) ? fixture_dir : NULL);
+        setup_configs(&s, slash && path_hidden_by_default(fixture_dir) ? fixture_dir : NULL);
         if (!s.mcpcage)
                 printf("mcpcage not built: measuring direct and trivial relay only\n");
         printf("relay benchmark: %d CPUs available; targets vs the trivial relay: added <= %.0f us per "

@@ -286,13 +286,19 @@ long proc_status_kb(pid_t pid, const char *key)
         return kb;
 }
 
-bool path_under_home(const char *path)
+static bool path_under(const char *path, const char *dir)
 {
-        const char *home = getenv("HOME");
-        size_t n = home ? strlen(home) : 0;
+        size_t n = dir ? strlen(dir) : 0;
+        while (n > 1 && dir[n - 1] == '/')
+                n--;
         if (n <= 1)
                 return false;
-        return !strncmp(path, home, n) && (path[n] == '/' || path[n] == '\0');
+        return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+bool path_hidden_by_default(const char *path)
+{
+        return path_under(path, getenv("HOME")) || path_under(path, "/tmp");
 }
 
 void print_load(const char *when)

@@ -71,5 +71,6 @@ uint64_t proc_cpu_ns(pid_t pid);
 /* Prints /proc/loadavg: other work on the machine is the first suspect for noisy figures. */
 void print_load(const char *when);
 
-/* True when path lies under $HOME, which mcpcage's default policy hides behind a tmpfs. */
-bool path_under_home(const char *path);
+/* True when path lies under $HOME or /tmp, which mcpcage's default policy hides behind a
+ * tmpfs each (a build directory under /tmp is common). */
+bool path_hidden_by_default(const char *path);

@@ -163,11 +163,11 @@ int main(int argc, char **argv)
                "file@end", "VmHWM", "msgs/s");
         measure("trivial relay", (const char *[]){ relay, fx, NULL }, total, window);
         if (m) {
-                /* As in bench.c: a fixture under $HOME is hidden by the default policy. */
+                /* As in bench.c: a fixture under $HOME or /tmp is hidden by the default policy. */
                 char *dir = strdup(fx), *slash = dir ? strrchr(dir, '/') : NULL;
                 if (slash)
                         *slash = '\0';
-                bool ro = slash && path_under_home(dir);
+                bool ro = slash && path_hidden_by_default(dir);
                 measure("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", fx, NULL },
                         total, window);
                 measure("mcpcage (default policy)", ro ? (const char *[]){ m, "-q", "--ro", dir, "--", fx, NULL }
