@@ -177,7 +177,10 @@ int violations_handle(struct violations *v, uint64_t now_ns, struct violation_re
                       size_t max, size_t *n_out)
 {
         *n_out = 0;
-        for (int i = 0; i < VIOLATIONS_BATCH; i++) {
+        /* Stop once the report array is full: a notification answered now could not be
+         * reported, and if its syscall never comes again its record would be lost (the
+         * listener stays readable, so the loop comes back for the rest). */
+        for (int i = 0; i < VIOLATIONS_BATCH && *n_out < max; i++) {
                 bool hup;
                 if (!pending(v->fd, &hup))
                         return hup ? -EPIPE : 0;
