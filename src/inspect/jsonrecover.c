@@ -72,6 +72,9 @@ static bool take_id(const char *b, size_t n, size_t i, enum id_type *type, struc
                 else
                         while (e < n && b[e] >= '0' && b[e] <= '9')
                                 e++;
+                /* an id the strict reader refuses would make mcpcage's own answer unreadable */
+                if (e - i > JSON_MAX_NUMBER_CHARS)
+                        return false;
                 *type = ID_INT;
         } else if (n - i >= 4 && !memcmp(b + i, "null", 4)) {
                 e = i + 4;

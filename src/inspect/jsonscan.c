@@ -22,11 +22,6 @@
  * the previous ones; beyond it the keys are sorted once at the end of the object, so a
  * 100 000-key object costs n log n, not n^2 (and no hash an attacker could flood). */
 #define SMALL_OBJECT_KEYS 16
-/* Numbers longer than this are refused (threats.md §4 "huge numbers"): readers disagree on
- * them (a double, a bignum, an error), and a value two parsers read differently is a
- * parser differential. 100 characters keep every big-integer id that occurs in practice
- * exact and passing. */
-#define MAX_NUMBER_CHARS 100
 #define INLINE_KEYS 64
 
 struct keyent {
@@ -309,7 +304,7 @@ static bool scan_string(struct scanner *s, struct jv *v)
  * exact value by another. Integers are exact tokens and never go through a double. */
 static bool number_fits_double(const char *p, size_t len)
 {
-        char tmp[MAX_NUMBER_CHARS + 1];
+        char tmp[JSON_MAX_NUMBER_CHARS + 1];
         memcpy(tmp, p, len);
         tmp[len] = '\0';
         errno = 0;
@@ -349,10 +344,10 @@ static bool scan_number(struct scanner *s, struct jv *v)
                         i++;
         }
         size_t len = i - s->pos;
-        if (len > MAX_NUMBER_CHARS)
+        if (len > JSON_MAX_NUMBER_CHARS)
                 return fail(s, JSONRPC_INVALID_REQUEST,
                             "number of %zu characters at byte %zu (at most %d)", len, s->pos,
-                            MAX_NUMBER_CHARS);
+                            JSON_MAX_NUMBER_CHARS);
         if (!integer && !number_fits_double((const char *)b + s->pos, len))
                 return fail(s, JSONRPC_INVALID_REQUEST,
                             "number beyond the range of a double at byte %zu", s->pos);

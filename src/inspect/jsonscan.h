@@ -8,6 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Numbers longer than this are refused (threats.md §4 "huge numbers"): readers disagree on
+ * them (a double, a bignum, an error), and a value two parsers read differently is a
+ * parser differential. 100 characters keep every big-integer id that occurs in practice
+ * exact and passing. */
+#define JSON_MAX_NUMBER_CHARS 100
+
 enum jv_type { JV_NONE, JV_OBJECT, JV_ARRAY, JV_STRING, JV_INT, JV_NUMBER, JV_TRUE, JV_FALSE,
                JV_NULL };
 
