@@ -58,6 +58,18 @@ struct audit_clock {
         size_t date_len;
 };
 
+/* Records emitted while the relay holds them (audit_hold): built, chained and written in
+ * order at the next audit_flush. */
+#define AUDIT_HOLD_MAX 64
+#define AUDIT_EVENT_MAX 24
+
+struct audit_held {
+        char event[AUDIT_EVENT_MAX];
+        json_t *fields;                 /* audit_emit */
+        bool members;                   /* audit_emit_members: */
+        size_t off, len;                /* its members, in held_members */
+};
+
 struct audit {
         char session[AUDIT_SESSION_HEX + 1];
         char *server;
@@ -71,6 +83,11 @@ struct audit {
         struct audit_alert alert;       /* the helper: alert command and syslog */
         struct audit_clock clock;
         struct buf line;                /* the record being written, reused across records */
+        bool hold;                      /* audit_hold: records wait for audit_flush */
+        size_t n_held;
+        struct audit_held held[AUDIT_HOLD_MAX];
+        struct buf held_members;        /* the members of the held audit_emit_members records */
+        struct buf batch;               /* the held records' lines, one write() for all */
 };
 
 /* Tests only: stamp every record with *now (NULL: the real clock again), so a test can pin
@@ -87,6 +104,8 @@ char *record_server_json(const char *server);
  * to set one of the chain's own keys. */
 int record_build(struct audit *a, const char *event, json_t *fields);
 bool record_reserved_key(const char *key);
+/* The same with the fields already serialised (audit_emit_members). */
+int record_build_members(struct audit *a, const char *event, const char *members, size_t len);
 
 /* Appends to the record line without a call per piece: a record is built from dozens of
  * small pieces, and buf_append's out-of-line call was a tenth of the record's cost. */
@@ -152,7 +171,8 @@ void key_clear(struct audit_key *key);
 /* sink.c */
 int sink_open(struct audit_sink *s, const char *path, struct mc_error *err);
 int sink_reopen(struct audit_sink *s, struct mc_error *err);
-int sink_write(struct audit_sink *s, const char *line, size_t len); /* len includes '\n' */
+/* len includes the last '\n'; `records` is how many lines data holds (for the count of lost) */
+int sink_write(struct audit_sink *s, const char *data, size_t len, uint64_t records);
 void sink_close(struct audit_sink *s);
 
 /* sink-syslog.c: called in the alert helper only */

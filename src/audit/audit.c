@@ -61,11 +61,14 @@ void audit_close(struct audit *a)
 {
         if (!a)
                 return;
+        audit_flush(a);
         alert_stop(&a->alert);
         sink_close(&a->sink);
         chain_free(&a->chain);
         key_clear(&a->key);
         buf_free(&a->line);
+        buf_free(&a->batch);
+        buf_free(&a->held_members);
         free(a->server_json);
         free(a->server);
         free(a);
@@ -83,13 +86,12 @@ const char *audit_session_id(const struct audit *a)
         return a ? a->session : "";
 }
 
-int audit_emit(struct audit *a, const char *event, json_t *fields)
+/* One record into a->line: built (from `fields`, or from `members` when not NULL),
+ * chained, newline-terminated. The chain advances even if the write later fails (see
+ * audit_emit). Steals `fields`. */
+static int build_line(struct audit *a, const char *event, json_t *fields, const char *members, size_t len)
 {
-        _cleanup_json_ json_t *owned = fields;
-        if (!a)
-                return 0;
-        bool security = !strcmp(event, "security");
-        int r = record_build(a, event, TAKE_PTR(owned));
+        int r = members ? record_build_members(a, event, members, len) : record_build(a, event, fields);
         if (r < 0)
                 return r;
         struct buf *line = &a->line;
@@ -105,12 +107,107 @@ int audit_emit(struct audit *a, const char *event, json_t *fields)
          * so `audit verify` shows the lost record instead of a silently shorter log. */
         memcpy(a->prev, next_prev, sizeof(a->prev));
         a->seq++;
-        r = sink_write(&a->sink, line->data, line->len);
-        if (security)
-                alert_send(&a->alert, line->data, line->len);
-        /* One huge record (a big argument list) should not pin its buffer for the session. */
-        if (line->cap > LINE_KEEP_MAX)
-                buf_free(line);
+        return 0;
+}
+
+/* One huge record (a big argument list) should not pin its buffer for the session. */
+static void trim(struct buf *b)
+{
+        if (b->cap > LINE_KEEP_MAX)
+                buf_free(b);
+}
+
+/* The unheld path: whatever is held was emitted first, then this record in one write(). */
+static int emit_now(struct audit *a, const char *event, json_t *fields, const char *members, size_t len)
+{
+        (void)audit_flush(a);
+        int r = build_line(a, event, fields, members, len);
+        if (r < 0)
+                return r;
+        r = sink_write(&a->sink, a->line.data, a->line.len, 1);
+        if (!strcmp(event, "security"))
+                alert_send(&a->alert, a->line.data, a->line.len);
+        trim(&a->line);
+        return r;
+}
+
+int audit_emit(struct audit *a, const char *event, json_t *fields)
+{
+        _cleanup_json_ json_t *owned = fields;
+        if (!a)
+                return 0;
+        if (a->hold && strlen(event) < AUDIT_EVENT_MAX) {
+                struct audit_held *h = &a->held[a->n_held++];
+                strcpy(h->event, event);
+                h->fields = TAKE_PTR(owned);
+                h->members = false;
+                return a->n_held == AUDIT_HOLD_MAX ? audit_flush(a) : 0;
+        }
+        return emit_now(a, event, TAKE_PTR(owned), NULL, 0);
+}
+
+int audit_emit_members(struct audit *a, const char *event, const char *members, size_t len)
+{
+        if (!a)
+                return 0;
+        if (a->hold && strlen(event) < AUDIT_EVENT_MAX) {
+                size_t off = a->held_members.len;
+                if (buf_append(&a->held_members, members, len) < 0)
+                        return -ENOMEM;
+                struct audit_held *h = &a->held[a->n_held++];
+                *h = (struct audit_held){ .members = true, .off = off, .len = len };
+                strcpy(h->event, event);
+                return a->n_held == AUDIT_HOLD_MAX ? audit_flush(a) : 0;
+        }
+        return emit_now(a, event, NULL, members ? members : "", len);
+}
+
+void audit_hold(struct audit *a, bool on)
+{
+        if (!a)
+                return;
+        if (!on)
+                audit_flush(a);
+        a->hold = on;
+}
+
+/* The held records in the order they were emitted: one write() for all of them (each line
+ * whole: O_APPEND appends the write as one unit), then the alerts of the security ones. */
+int audit_flush(struct audit *a)
+{
+        if (!a || a->n_held == 0)
+                return 0;
+        size_t n = a->n_held, n_alerts = 0, records = 0;
+        size_t alert_off[AUDIT_HOLD_MAX], alert_len[AUDIT_HOLD_MAX];
+        int r = 0;
+        a->n_held = 0;
+        buf_reset(&a->batch);
+        for (size_t i = 0; i < n; i++) {
+                struct audit_held *h = &a->held[i];
+                const char *members = !h->members ? NULL : h->len ? a->held_members.data + h->off : "";
+                int k = build_line(a, h->event, TAKE_PTR(h->fields), members, h->len);
+                if (k >= 0 && !strcmp(h->event, "security")) {
+                        alert_off[n_alerts] = a->batch.len;
+                        alert_len[n_alerts++] = a->line.len;
+                }
+                if (k >= 0 && buf_append(&a->batch, a->line.data, a->line.len) < 0)
+                        k = -ENOMEM;
+                if (k < 0)
+                        r = k;
+                else
+                        records++;
+        }
+        if (a->batch.len) {
+                int w = sink_write(&a->sink, a->batch.data, a->batch.len, records);
+                if (w < 0)
+                        r = w;
+        }
+        for (size_t i = 0; i < n_alerts; i++)
+                alert_send(&a->alert, a->batch.data + alert_off[i], alert_len[i]);
+        buf_reset(&a->held_members);
+        trim(&a->line);
+        trim(&a->batch);
+        trim(&a->held_members);
         return r;
 }
 

@@ -187,3 +187,18 @@ int record_json_members(struct buf *b, const json_t *obj)
 {
         return append_members(b, obj, 0);
 }
+
+int audit_json_string(struct buf *b, const char *s, size_t len)
+{
+        return append_string(b, s, len);
+}
+
+int audit_json_integer(struct buf *b, json_int_t v)
+{
+        return append_integer(b, v);
+}
+
+int audit_json_value(struct buf *b, const json_t *v)
+{
+        return append_value(b, v, 0);
+}

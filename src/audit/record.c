@@ -200,3 +200,16 @@ int record_build(struct audit *a, const char *event, json_t *fields)
                 return r;
         return append_fields(&a->line, owned);
 }
+
+int record_build_members(struct audit *a, const char *event, const char *members, size_t len)
+{
+        if (!a->server_json)
+                return -EILSEQ;
+        buf_reset(&a->line);
+        int r = append_head(a, event, &a->line);
+        if (r < 0)
+                return r;
+        if (len && (line_putc(&a->line, ',') < 0 || line_put(&a->line, members, len) < 0))
+                return -ENOMEM;
+        return line_putc(&a->line, '}');
+}

@@ -98,11 +98,11 @@ static int write_all(int fd, const char *p, size_t len)
         return 0;
 }
 
-int sink_write(struct audit_sink *s, const char *line, size_t len)
+int sink_write(struct audit_sink *s, const char *data, size_t len, uint64_t records)
 {
         if (s->fd < 0)
                 return 0;
-        int r = write_all(s->fd, line, len);
+        int r = write_all(s->fd, data, len);
         if (r < 0) {
                 /* A full disk must not kill the relay: say it once, count, carry on. */
                 if (!s->failing)
@@ -110,7 +110,7 @@ int sink_write(struct audit_sink *s, const char *line, size_t len)
                                   "(the chain will show the gap)",
                                   s->path ? s->path : "stderr", strerror(-r));
                 s->failing = true;
-                s->lost++;
+                s->lost += records;
                 return r;
         }
         if (s->failing) {

@@ -667,7 +667,10 @@ static int loop_iterate(struct loop *l)
                 if (r < 0)
                         return r;
         }
-        return after_io(l);
+        r = after_io(l);
+        /* the round's records after its output: off the path of the messages themselves */
+        audit_flush(l->cfg->audit);
+        return r;
 }
 
 /* ---- setup and teardown ---- */
@@ -780,8 +783,10 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
         if (cfg->wall_time_ms)
                 l.wall_deadline = ms_from_now(&l, cfg->wall_time_ms);
         int r = loop_setup(&l, err);
+        audit_hold(cfg->audit, true);
         while (r >= 0 && !loop_done(&l))
                 r = loop_iterate(&l);
+        audit_hold(cfg->audit, false);
         if (r < 0 && !err->code)
                 mc_error_errno(err, -r, "relay");
         if (r < 0) {

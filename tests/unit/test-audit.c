@@ -325,6 +325,56 @@ static void test_golden_plain(void)
         check_golden(file, golden_plain, ARRAY_SIZE(golden_plain), "plain chain");
 }
 
+static size_t count_lines(const char *path)
+{
+        _cleanup_free_ char *text = slurp(path);
+        size_t n = 0;
+        for (char *p = text; p && *p; p++)
+                n += *p == '\n';
+        return n;
+}
+
+/* audit_hold: the relay's records wait for audit_flush, then go out in one write, byte for
+ * byte what an unheld session writes, in the order they were emitted. */
+static void held_session(const char *file, bool hold)
+{
+        struct audit *a = open_or_die(file, NULL, NULL);
+        fix_session(a);
+        fix_clock(a, 1795342503, 123456789);
+        audit_hold(a, hold);
+        audit_emit(a, "call", obj("{\"id\":1,\"method\":\"tools/call\",\"tool\":\"echo\"}"));
+        audit_security(a, "tool_denied", "warning", "tool \"rm\" is not allowed", "\"7\"", "rm");
+        struct stat st;
+        if (hold)
+                tap_ok(stat(file, &st) == 0 && st.st_size == 0, "held records are not written before audit_flush");
+        tap_ok(audit_flush(a) == 0, "audit_flush %s", hold ? "writes the held records" : "with nothing held");
+        if (hold)
+                tap_ok(count_lines(file) == 2, "after audit_flush both held records are in the log");
+        audit_emit(a, "server_request", obj("{\"id\":2,\"method\":\"sampling/createMessage\"}"));
+        /* a record with an event name too long to hold goes out at once, after the held one */
+        audit_emit(a, "an_event_name_longer_than_a_held_one", obj("{\"n\":1}"));
+        if (hold)
+                tap_ok(count_lines(file) == 4, "an unheld record flushes what is held first");
+        for (int i = 0; i < AUDIT_HOLD_MAX; i++)
+                audit_emit(a, "call", obj("{\"id\":3}"));
+        if (hold)
+                tap_ok(count_lines(file) == 4 + AUDIT_HOLD_MAX, "AUDIT_HOLD_MAX held records flush themselves");
+        audit_emit(a, "session_end", NULL);
+        audit_close(a);
+}
+
+static void test_hold(void)
+{
+        _cleanup_free_ char *plain = path_in_tmp("unheld.jsonl");
+        _cleanup_free_ char *held = path_in_tmp("held.jsonl");
+        held_session(plain, false);
+        held_session(held, true);
+        _cleanup_free_ char *want = slurp(plain);
+        _cleanup_free_ char *got = slurp(held);
+        tap_ok(count_lines(held) == 5 + AUDIT_HOLD_MAX, "audit_close writes what is still held");
+        tap_is_str(got, want, "held records are byte for byte the unheld ones, in order");
+}
+
 /* HMAC chain, and a server name that needs escaping (it comes from --name or the command). */
 static void test_golden_keyed(void)
 {
@@ -889,14 +939,6 @@ static bool wait_for(const char *path, const char *needle, int ms)
         return false;
 }
 
-static size_t count_lines(const char *path)
-{
-        _cleanup_free_ char *text = slurp(path);
-        size_t n = 0;
-        for (char *p = text; p && *p; p++)
-                n += *p == '\n';
-        return n;
-}
 
 static void test_alert(void)
 {
@@ -1069,6 +1111,7 @@ int main(void)
         test_records();
         test_security_ids();
         test_golden_plain();
+        test_hold();
         test_golden_keyed();
         test_golden_large();
         test_record_json();
