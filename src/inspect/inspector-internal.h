@@ -69,6 +69,7 @@ struct inspector {
         struct audit *audit;            /* NULL: no audit log */
         struct direction host, server;  /* host = requests from the host */
         struct buf to_peer, to_sender;
+        struct buf record;              /* a call record's fields, serialised (records.c) */
         enum args_mode args_mode;
         uint64_t message_bytes;
         struct inspector_stats stats;
@@ -98,6 +99,11 @@ bool cancel_passes(struct inspector *ins, struct direction *d, const struct json
                    uint64_t now_ns);
 
 /* Audit records (no-ops without an audit log; calls are counted either way). */
+/* A call record's fields: serialised directly (0, or -EAGAIN when a value needs jansson),
+ * and as the jansson object that the audit log would write with the same bytes. */
+int record_call_members(struct buf *b, const struct inflight *e, const char *status, size_t response_bytes,
+                        uint64_t ms);
+json_t *record_call_fields(const struct inflight *e, const char *status, size_t response_bytes, uint64_t ms);
 void record_call(struct inspector *ins, const struct inflight *e, const char *status,
                  size_t response_bytes, uint64_t now_ns);
 void record_server_request(struct inspector *ins, const struct inflight *e, const char *decision);

@@ -137,6 +137,7 @@ void inspector_free(struct inspector *ins)
         free(ins->server_name);
         buf_free(&ins->to_peer);
         buf_free(&ins->to_sender);
+        buf_free(&ins->record);
         free(ins);
 }
 

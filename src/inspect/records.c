@@ -57,14 +57,82 @@ static int set_opt_str(json_t *o, const char *k, const char *s)
         return s ? set(o, k, json_string(s)) : 0;
 }
 
-void record_call(struct inspector *ins, const struct inflight *e, const char *status,
-                 size_t response_bytes, uint64_t now_ns)
+#define PUT(b, lit) buf_append((b), (lit), sizeof(lit) - 1)
+
+/* The id as record_call's id_value would print it, for the common shapes: a small integer
+ * (as its value: "-0" prints 0) or a string without escapes (printed as sent). */
+static int put_id(struct buf *b, const char *raw, size_t len)
 {
-        ins->stats.calls++;
-        if (!ins->audit)
-                return;
+        if (plain_integer(raw, len)) {
+                json_int_t n = 0;
+                for (size_t i = raw[0] == '-'; i < len; i++)
+                        n = n * 10 + (raw[i] - '0');
+                return audit_json_integer(b, raw[0] == '-' ? -n : n);
+        }
+        if (len >= 2 && raw[0] == '"' && raw[len - 1] == '"' && !memchr(raw, '\\', len))
+                return audit_json_string(b, raw + 1, len - 2);
+        _cleanup_json_ json_t *v = id_value(raw, len);
+        return v ? audit_json_value(b, v) : -ENOMEM;
+}
+
+static int put_str(struct buf *b, const char *key, size_t key_len, const char *s)
+{
+        if (buf_append(b, key, key_len) < 0)
+                return -ENOMEM;
+        return audit_json_string(b, s, strlen(s));
+}
+
+static int put_int(struct buf *b, const char *key, size_t key_len, uint64_t v)
+{
+        if (buf_append(b, key, key_len) < 0)
+                return -ENOMEM;
+        return audit_json_integer(b, (json_int_t)v);
+}
+
+#define KEY(lit) (lit), sizeof(lit) - 1
+
+/* The call record's fields straight into ins->record, as the json_t below would serialise
+ * (tests/unit/test-inspector.c compares the two): building and walking a jansson object per
+ * call was the largest part of a small call's cost in the relay. -EAGAIN: a value only
+ * jansson can write (a name that is not UTF-8); then the caller builds the object. */
+int record_call_members(struct buf *b, const struct inflight *e, const char *status,
+                        size_t response_bytes, uint64_t ms)
+{
+        buf_reset(b);
+        int r = PUT(b, "\"id\":") < 0 ? -ENOMEM : put_id(b, e->id_raw, e->id_len);
+        if (r >= 0)
+                r = put_str(b, KEY(",\"method\":"), e->method);
+        if (r >= 0 && e->tool)
+                r = put_str(b, KEY(",\"tool\":"), e->tool);
+        if (r >= 0 && e->uri)
+                r = put_str(b, KEY(",\"uri\":"), e->uri);
+        if (r >= 0 && e->arguments)
+                r = PUT(b, ",\"arguments\":") < 0 ? -ENOMEM : audit_json_value(b, e->arguments);
+        if (r >= 0)
+                r = put_str(b, KEY(",\"decision\":"), e->flags & INFLIGHT_DENIED ? "deny" : "allow");
+        if (r >= 0)
+                r = put_str(b, KEY(",\"rule\":"), e->rule ? e->rule : RULE_DEFAULT);
+        if (r >= 0 && e->reason)
+                r = put_str(b, KEY(",\"reason\":"), e->reason);
+        if (r >= 0)
+                r = put_str(b, KEY(",\"status\":"), status);
+        if (r >= 0)
+                r = put_int(b, KEY(",\"duration_ms\":"), ms);
+        if (r >= 0)
+                r = put_int(b, KEY(",\"request_bytes\":"), e->request_bytes);
+        if (r >= 0)
+                r = put_int(b, KEY(",\"response_bytes\":"), response_bytes);
+        if (r >= 0)
+                r = PUT(b, ",\"redactions\":") < 0 ? -ENOMEM
+                    : e->redactions ? audit_json_value(b, e->redactions) : PUT(b, "{}");
+        if (r >= 0)
+                r = PUT(b, ",\"flags\":") < 0 ? -ENOMEM : e->marks ? audit_json_value(b, e->marks) : PUT(b, "[]");
+        return r < 0 ? r : 0;
+}
+
+json_t *record_call_fields(const struct inflight *e, const char *status, size_t response_bytes, uint64_t ms)
+{
         _cleanup_json_ json_t *f = json_object();
-        uint64_t ms = now_ns > e->start_ns ? (now_ns - e->start_ns) / 1000000 : 0;
         if (!f || set(f, "id", id_value(e->id_raw, e->id_len)) < 0 ||
             set(f, "method", json_string(e->method)) < 0 ||
             set_opt_str(f, "tool", e->tool) < 0 || set_opt_str(f, "uri", e->uri) < 0 ||
@@ -77,11 +145,31 @@ void record_call(struct inspector *ins, const struct inflight *e, const char *st
             set(f, "request_bytes", json_integer((json_int_t)e->request_bytes)) < 0 ||
             set(f, "response_bytes", json_integer((json_int_t)response_bytes)) < 0 ||
             set(f, "redactions", e->redactions ? json_incref(e->redactions) : json_object()) < 0 ||
-            set(f, "flags", e->marks ? json_incref(e->marks) : json_array()) < 0) {
-                log_error("inspector: out of memory building a call record");
+            set(f, "flags", e->marks ? json_incref(e->marks) : json_array()) < 0)
+                return NULL;
+        return TAKE_PTR(f);
+}
+
+void record_call(struct inspector *ins, const struct inflight *e, const char *status,
+                 size_t response_bytes, uint64_t now_ns)
+{
+        ins->stats.calls++;
+        if (!ins->audit)
                 return;
+        uint64_t ms = now_ns > e->start_ns ? (now_ns - e->start_ns) / 1000000 : 0;
+        int r = record_call_members(&ins->record, e, status, response_bytes, ms);
+        if (r == 0) {
+                r = audit_emit_members(ins->audit, "call", ins->record.data, ins->record.len);
+        } else {
+                json_t *f = record_call_fields(e, status, response_bytes, ms);
+                if (!f) {
+                        log_error("inspector: out of memory building a call record");
+                        return;
+                }
+                r = audit_emit(ins->audit, "call", f);
         }
-        int r = audit_emit(ins->audit, "call", TAKE_PTR(f));
+        if (ins->record.cap > 64 * 1024)
+                buf_free(&ins->record);
         if (r < 0)
                 log_debug("inspector: call record not written: %s", strerror(-r));
 }
