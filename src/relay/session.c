@@ -18,6 +18,7 @@
 #include "policy/policy.h"
 #include "relay/enforcement.h"
 #include "relay/loop.h"
+#include "relay/selfconfine.h"
 #include "relay/session-internal.h"
 #include "sandbox/launch.h"
 #include "util/cleanup.h"
@@ -183,7 +184,8 @@ static void emit(struct audit *a, const char *event, json_t *fields)
 }
 
 static void emit_session_start(struct audit *a, const struct options *o, const struct policy *p,
-                               const struct child *ch, const json_t *not_enforced)
+                               const struct child *ch, const struct selfconfine *sc,
+                               const json_t *not_enforced)
 {
         const struct passwd *pw = getpwuid(getuid());
         const char *user = pw ? pw->pw_name : getenv("USER");
@@ -197,6 +199,11 @@ static void emit_session_start(struct audit *a, const struct options *o, const s
         if (!f) {
                 json_decref(cmd);
                 json_decref(sb);
+        }
+        /* what the relay itself gives up before it reads from the server (selfconfine.h) */
+        if (f && sc && json_object_set_new(f, "relay", selfconfine_json(sc)) < 0) {
+                json_decref(f);
+                f = NULL;
         }
         emit(a, "session_start", f);
 }
@@ -283,6 +290,18 @@ static bool seccomp_kills(const struct policy *p)
                !strcmp(action, "kill");
 }
 
+/* A session that cannot go on: the server must not outlive it. */
+static void stop_server(struct child *ch, int *wait_status)
+{
+        int ws = 0;
+        kill(ch->pid, SIGKILL);
+        while (waitpid(ch->pid, &ws, 0) < 0 && errno == EINTR)
+                ;
+        if (wait_status)
+                *wait_status = ws;
+        child_close_fds(ch);
+}
+
 /* The inspector learns the env.from_file values (redacted from everything the server
  * sends back) and the resolved command (the pin key). A failure stops the server: a
  * session whose pin cannot be read is not inspected as the policy says. */
@@ -300,19 +319,36 @@ static int tell_inspector(const struct options *o, const struct policy *p, const
                 free(secrets[i]);
         }
         free(secrets);
+        if (r < 0)
+                stop_server(ch, NULL);
+        return r;
+}
+
+/* The relay's confinement, prepared before session_start records it. */
+static int prepare_confinement(const struct policy *p, const struct policy_env *env, struct child *ch,
+                               struct selfconfine *sc, struct mc_error *err)
+{
+        const char *file = json_string_value(policy_get(p, "/audit/file"));
+        struct selfconfine_config cfg = {
+                .audit_file = file && *file ? file : NULL, .state_home = env->xdg_state_home,
+                .child = ch, .host_err = STDERR_FILENO,
+        };
+        int r = selfconfine_prepare(&cfg, sc, err);
         if (r < 0) {
-                kill(ch->pid, SIGKILL);
-                waitpid(ch->pid, NULL, 0);
-                child_close_fds(ch);
+                mc_error_prefix(err, "the relay cannot confine itself");
+                stop_server(ch, NULL);
         }
         return r;
 }
+
+static void selfconfine_clearp(struct selfconfine *sc) { selfconfine_clear(sc); }
 
 static int run_server(const struct options *o, const struct policy *p, const struct policy_env *env,
                       struct audit *a, struct inspector *ins, const struct session_settings *s,
                       const json_t *not_enforced, const struct timespec *t0)
 {
         struct mc_error err = { 0 };
+        _cleanup_(selfconfine_clearp) struct selfconfine sc = SELFCONFINE_INIT;
         _cleanup_free_ char *exe = NULL;
         char **secrets = NULL;
         struct launch_config lc = { .argv = o->command, .policy = p, .envp = NULL, .user = o->user,
@@ -321,7 +357,9 @@ static int run_server(const struct options *o, const struct policy *p, const str
         int r = launch_child(&lc, &ch, &err);
         if (r >= 0 && tell_inspector(o, p, env, ins, exe, secrets, &ch, &err) < 0)
                 return fail(&err);
-        emit_session_start(a, o, p, r < 0 ? NULL : &ch, not_enforced);
+        if (r >= 0 && prepare_confinement(p, env, &ch, &sc, &err) < 0)
+                return fail(&err);
+        emit_session_start(a, o, p, r < 0 ? NULL : &ch, r < 0 ? NULL : &sc, not_enforced);
         struct inspector_stats st = { 0 };
         if (r < 0) {
                 int code = launch_failure(o, &err);
@@ -331,6 +369,17 @@ static int run_server(const struct options *o, const struct policy *p, const str
                 return code;
         }
         log_info("started %s (pid %d)", o->command[0], (int)ch.pid);
+        /* From here on everything the server sends is read: nothing after this line may
+         * need more than the relay's confinement allows (selfconfine.h). */
+        if (selfconfine_apply(&sc, &err) < 0) {
+                struct relay_result res = { .reaped = true, .reason = RELAY_CHILD_EXITED };
+                stop_server(&ch, &res.wait_status);
+                emit_session_end(a, &res, &st, ms_since(t0));
+                return fail(&err);
+        }
+#if MCPCAGE_TEST_HOOKS
+        selfconfine_test_escape();
+#endif
         struct relay_config rc = {
                 .host_in = STDIN_FILENO, .host_out = STDOUT_FILENO, .host_err = STDERR_FILENO,
                 .child = &ch, .ins = ins, .audit = a,

@@ -46,6 +46,7 @@ const char *cgroup_kind_name(enum cgroup_kind k)
 enum cgroup_kind cgroup_kind_of(const struct cgroup *cg) { return cg ? cg->kind : CGROUP_NONE; }
 unsigned cgroup_enforces(const struct cgroup *cg) { return cg ? cg->enforces : 0; }
 const char *cgroup_path(const struct cgroup *cg) { return cg && cg->n_dirs ? cg->dirs[0] : NULL; }
+const char *cgroup_dir(const struct cgroup *cg, size_t i) { return cg && i < cg->n_dirs ? cg->dirs[i] : NULL; }
 int cgroup_events_fd(const struct cgroup *cg) { return cg ? cg->epfd : -1; }
 
 bool cgroup_limits_any(const struct cgroup_limits *l)

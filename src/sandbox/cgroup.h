@@ -55,6 +55,9 @@ enum cgroup_kind cgroup_kind_of(const struct cgroup *cg);
 unsigned cgroup_enforces(const struct cgroup *cg);   /* CGROUP_HAS_* */
 const char *cgroup_kind_name(enum cgroup_kind k);
 const char *cgroup_path(const struct cgroup *cg);    /* the leaf (v1: the memory or pids one) */
+/* Every leaf (v1: one per controller), NULL past the last: what the relay may still touch
+ * after it confined itself (relay/selfconfine.h). */
+const char *cgroup_dir(const struct cgroup *cg, size_t i);
 
 /* Parent side, before the child is released. */
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct mc_error *err);

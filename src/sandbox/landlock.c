@@ -62,13 +62,14 @@ static uint64_t fs_handled(int abi)
         return h;
 }
 
-static uint64_t grant_rights(enum landlock_grant g, uint64_t handled, bool is_dir)
+static uint64_t grant_rights(enum landlock_grant g, uint64_t rights, uint64_t handled, bool is_dir)
 {
         uint64_t r;
         switch (g) {
         case LANDLOCK_READ: r = LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR; break;
         case LANDLOCK_DEVICE_RW: r = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR |
                                      LL_FS_TRUNCATE | LL_FS_IOCTL_DEV; break;
+        case LANDLOCK_RIGHTS: r = rights; break;
         default: r = handled; break;
         }
         r &= handled;
@@ -84,7 +85,17 @@ int landlock_plan_add(struct landlock_plan *plan, const char *path, enum landloc
         r[plan->n].path = strdup(path);
         if (!r[plan->n].path)
                 return -ENOMEM;
+        r[plan->n].rights = 0;
         r[plan->n++].grant = grant;
+        return 0;
+}
+
+int landlock_plan_add_rights(struct landlock_plan *plan, const char *path, uint64_t rights)
+{
+        int r = landlock_plan_add(plan, path, LANDLOCK_RIGHTS);
+        if (r < 0)
+                return r;
+        plan->rules[plan->n - 1].rights = rights;
         return 0;
 }
 
@@ -101,16 +112,21 @@ void landlock_plan_print(const struct landlock_plan *plan, FILE *out)
 {
         fprintf(out, "landlock:       ABI %d%s%s\n", plan->abi,
                 plan->deny_tcp ? ", TCP bind/connect refused" : plan->deny_bind ? ", TCP bind refused" : "",
-                plan->scope ? ", signals and abstract sockets scoped" : "");
+                plan->scope ? ", signals and abstract sockets scoped"
+                            : plan->scope_unix ? ", abstract sockets scoped" : "");
         if (plan->filter_connect) {
                 fputs("  TCP connect only to ports", out);
                 for (size_t i = 0; i < plan->n_ports; i++)
                         fprintf(out, " %u", (unsigned)plan->connect_ports[i]);
                 fputs(plan->n_ports ? "\n" : " (none)\n", out);
         }
-        static const char *const names[] = { "read", "read-write", "device read-write" };
-        for (size_t i = 0; i < plan->n; i++)
-                fprintf(out, "  %-30s %s\n", plan->rules[i].path, names[plan->rules[i].grant]);
+        static const char *const names[] = { "read", "read-write", "device read-write", "rights" };
+        for (size_t i = 0; i < plan->n; i++) {
+                fprintf(out, "  %-30s %s", plan->rules[i].path, names[plan->rules[i].grant]);
+                if (plan->rules[i].grant == LANDLOCK_RIGHTS)
+                        fprintf(out, " 0x%llx", (unsigned long long)plan->rules[i].rights);
+                fputc('\n', out);
+        }
 }
 
 static int add_rule(int ruleset, const struct landlock_rule *rule, uint64_t handled,
@@ -126,7 +142,7 @@ static int add_rule(int ruleset, const struct landlock_rule *rule, uint64_t hand
                 return mc_error_errno(err, e, "landlock: %s", rule->path);
         }
         struct ll_path_beneath pb = {
-                .allowed_access = grant_rights(rule->grant, handled, S_ISDIR(st.st_mode)),
+                .allowed_access = grant_rights(rule->grant, rule->rights, handled, S_ISDIR(st.st_mode)),
                 .parent_fd = fd,
         };
         long r = syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0);
@@ -151,6 +167,7 @@ int landlock_ruleset_build(const struct landlock_plan *plan, int *out, struct mc
         }
         if (plan->abi >= 6) {
                 attr.scoped = plan->scope ? LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL : 0;
+                attr.scoped |= plan->scope_unix ? LL_SCOPE_ABSTRACT_UNIX : 0;
                 size += sizeof(attr.scoped);
         }
         int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);

@@ -13,11 +13,15 @@
 
 #define LANDLOCK_MAX_PORTS 64
 
-enum landlock_grant { LANDLOCK_READ, LANDLOCK_READ_WRITE, LANDLOCK_DEVICE_RW };
+/* LANDLOCK_RIGHTS: exactly the rule's rights (the kernel's LANDLOCK_ACCESS_FS_* bits), for
+ * a process that needs less than read or read-write somewhere: the relay's own confinement
+ * (relay/selfconfine.h) appends to its log without reading it and executes nothing. */
+enum landlock_grant { LANDLOCK_READ, LANDLOCK_READ_WRITE, LANDLOCK_DEVICE_RW, LANDLOCK_RIGHTS };
 
 struct landlock_rule {
         char *path;
         enum landlock_grant grant;
+        uint64_t rights;        /* LANDLOCK_RIGHTS only */
 };
 
 struct landlock_plan {
@@ -32,12 +36,18 @@ struct landlock_plan {
         uint16_t connect_ports[LANDLOCK_MAX_PORTS];
         size_t n_ports;
         bool scope;             /* signals and abstract Unix sockets stay inside */
+        /* Abstract Unix sockets only: for a process that must still signal one it did not
+         * create (the relay signals its server, which is outside the relay's domain). */
+        bool scope_unix;
 };
 
 /* The highest ABI this kernel offers; 0 when Landlock is off or absent. */
 int landlock_abi(void);
 
 int landlock_plan_add(struct landlock_plan *plan, const char *path, enum landlock_grant grant);
+/* A LANDLOCK_RIGHTS rule; rights the running ABI does not handle are dropped, and a rule on
+ * a file keeps only the rights a file can have. */
+int landlock_plan_add_rights(struct landlock_plan *plan, const char *path, uint64_t rights);
 void landlock_plan_clear(struct landlock_plan *plan);
 void landlock_plan_print(const struct landlock_plan *plan, FILE *out);
 

@@ -118,6 +118,11 @@ int netcgroup_attach(const struct net_plan *plan, pid_t child, struct netcgroup 
         return 0;
 }
 
+const char *netcgroup_dir(const struct netcgroup *c)
+{
+        return c ? c->dir : NULL;
+}
+
 void netcgroup_free(struct netcgroup *c)
 {
         if (!c)

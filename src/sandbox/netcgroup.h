@@ -20,5 +20,8 @@ bool netcgroup_wanted(const struct net_plan *plan);
 int netcgroup_attach(const struct net_plan *plan, pid_t child, struct netcgroup **out,
                      struct mc_error *err);
 
+/* Its directory (removed by netcgroup_free), or NULL. */
+const char *netcgroup_dir(const struct netcgroup *c);
+
 /* Detaches, and removes the directory once the child is gone. NULL is a no-op. */
 void netcgroup_free(struct netcgroup *c);
