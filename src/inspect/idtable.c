@@ -229,6 +229,8 @@ int idring_add(struct idring *r, const char *key, size_t key_len)
         if (!k)
                 return -ENOMEM;
         memcpy(k, key, key_len);
+        if (!r->keys[r->next])
+                r->held++;
         free(r->keys[r->next]);
         r->keys[r->next] = k;
         r->lens[r->next] = key_len;
@@ -238,10 +240,11 @@ int idring_add(struct idring *r, const char *key, size_t key_len)
 
 bool idring_take(struct idring *r, const char *key, size_t key_len)
 {
-        for (size_t i = 0; i < IDRING_SIZE; i++)
+        for (size_t i = 0; r->held && i < IDRING_SIZE; i++)
                 if (r->keys[i] && r->lens[i] == key_len && !memcmp(r->keys[i], key, key_len)) {
                         free(r->keys[i]);
                         r->keys[i] = NULL;
+                        r->held--;
                         return true;
                 }
         return false;
@@ -253,5 +256,5 @@ void idring_clear(struct idring *r)
                 free(r->keys[i]);
                 r->keys[i] = NULL;
         }
-        r->next = 0;
+        r->next = r->held = 0;
 }

@@ -79,6 +79,7 @@ struct idring {
         char *keys[IDRING_SIZE];
         size_t lens[IDRING_SIZE];
         size_t next;
+        size_t held;            /* keys not NULL: idring_take of an empty ring looks at none */
 };
 int idring_add(struct idring *r, const char *key, size_t key_len);     /* 0 or -ENOMEM */
 bool idring_take(struct idring *r, const char *key, size_t key_len);   /* found (and forgotten) */

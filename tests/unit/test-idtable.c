@@ -106,11 +106,38 @@ static void test_churn(void)
         idtable_free(t);
 }
 
+/* The rings of answered and cancelled ids: a key is taken once; the oldest is forgotten
+ * when IDRING_SIZE more arrive; an empty ring finds nothing without looking. */
+static void test_ring(void)
+{
+        struct idring r = { 0 };
+        char key[16];
+        tap_ok(!idring_take(&r, "1", 1), "an empty ring holds nothing");
+        for (int i = 0; i < IDRING_SIZE + 3; i++) {
+                int n = snprintf(key, sizeof(key), "%d", i);
+                if (idring_add(&r, key, (size_t)n) < 0)
+                        abort();
+        }
+        tap_ok(!idring_take(&r, "2", 1), "the oldest keys are forgotten");
+        tap_ok(idring_take(&r, "3", 1) && !idring_take(&r, "3", 1), "a key is taken once");
+        bool all = true;
+        for (int i = 4; i < IDRING_SIZE + 3; i++) {
+                int n = snprintf(key, sizeof(key), "%d", i);
+                all = all && idring_take(&r, key, (size_t)n);
+        }
+        tap_ok(all && r.held == 0, "every remembered key is found, then none is held");
+        tap_ok(idring_add(&r, "x", 1) == 0 && idring_take(&r, "x", 1), "a ring emptied by takes works again");
+        idring_add(&r, "y", 1);
+        idring_clear(&r);
+        tap_ok(r.held == 0 && !idring_take(&r, "y", 1), "idring_clear forgets everything");
+}
+
 int main(void)
 {
         struct idtable *t;
         tap_ok(idtable_new(&t, 0) == -EINVAL, "a maximum of 0 is refused");
         test_basics();
         test_churn();
+        test_ring();
         return tap_done();
 }

@@ -5,10 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What snprintf("%s") would leave (cut to fit, NUL-terminated), without a printf per
+ * decision: every call through the relay is decided at least once. */
+static void copy_rule(char *buf, size_t size, const char *rule)
+{
+        size_t n = rule ? strnlen(rule, size - 1) : 0;
+        if (n)
+                memcpy(buf, rule, n);
+        buf[n] = '\0';
+}
+
 void rule_allow(struct rule_decision *d, const char *rule)
 {
         d->allow = true;
-        rule_format(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+        copy_rule(d->rule, sizeof(d->rule), rule);
         d->reason[0] = '\0';
 }
 
@@ -17,7 +27,7 @@ void rule_deny(struct rule_decision *d, const char *rule, const char *fmt, ...)
         va_list ap;
 
         d->allow = false;
-        rule_format(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+        copy_rule(d->rule, sizeof(d->rule), rule);
         va_start(ap, fmt);
         vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
         va_end(ap);
