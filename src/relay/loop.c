@@ -11,13 +11,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -29,6 +27,7 @@
 #include "relay/netlog.h"
 #include "relay/passthrough.h"
 #include "relay/queue.h"
+#include "relay/residency.h"
 #include "util/cleanup.h"
 #include "relay/sandbox-events.h"
 #include "util/log.h"
@@ -677,41 +676,6 @@ static int loop_iterate(struct loop *l)
 
 /* ---- setup and teardown ---- */
 
-/* The pages of the shared libraries and of mcpcage itself that only the start touched
- * (policy loading, OpenSSL's initialisation, compiling the redaction patterns, starting the
- * sandbox) would stay mapped, and count as the relay's RSS, for the whole session. Dropping
- * the read-only file mappings lets the steady relay fault back in only what it uses: the
- * pages stay in the page cache, so a later touch is a minor fault. Only mappings that hold
- * no private page: a relocated (RELRO) mapping's copy-on-write pages would be lost, and it
- * is left alone; a read-only mapping cannot gain one in between. */
-static void drop_start_pages(void)
-{
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
-        char line[512];
-        unsigned long lo = 0, hi = 0;
-        bool candidate = false, whole = true;
-        while (f && fgets(line, sizeof(line), f)) {
-                /* the rest of a line longer than the buffer (a long path) is no header */
-                bool rest = !whole;
-                whole = strchr(line, '\n') != NULL;
-                if (rest) {
-                        candidate = false;
-                        continue;
-                }
-                char perms[5];
-                int path = 0;
-                unsigned long a, b, kb;
-                /* a mapping's first line, then its fields ("Anonymous:" parses as hex "A") */
-                if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &a, &b, perms, &path) == 3) {
-                        lo = a;
-                        hi = b;
-                        candidate = path && line[path] == '/' && perms[1] == '-' && perms[3] == 'p';
-                } else if (candidate && sscanf(line, "Anonymous: %lu kB", &kb) == 1 && kb == 0)
-                        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
-        }
-        malloc_trim(0);
-}
-
 static int loop_setup(struct loop *l, struct mc_error *err)
 {
         const struct relay_config *c = l->cfg;
@@ -822,7 +786,7 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
         int r = loop_setup(&l, err);
         audit_hold(cfg->audit, true);
         if (r >= 0)
-                drop_start_pages();
+                relay_drop_start_pages();
         while (r >= 0 && !loop_done(&l))
                 r = loop_iterate(&l);
         audit_hold(cfg->audit, false);
