@@ -128,19 +128,49 @@ static int add_with_args(scmp_filter_ctx ctx, struct mc_error *err)
 }
 
 #if SELFCONFINE_SANITIZER
-/* ASan+UBSan builds only (tests, never shipped): LeakSanitizer's check at exit runs in a
- * task sharing the relay's memory (clone with CLONE_VM) that ptrace-stops the relay to read
- * its registers; the runtime also reads /proc/self (Landlock allows it) and sets its
- * alternate signal stack. A task with CLONE_VM still cannot exec: execve stays refused. */
-static const char *const SANITIZER[] = { "ptrace", "prctl", "sigaltstack", "sched_getaffinity",
+/* ASan+UBSan builds only (tests, never shipped). LeakSanitizer's check at exit runs in a
+ * task sharing the relay's memory (clone with CLONE_VM) that lists /proc/PID/task and
+ * ptrace-stops the relay to read its registers; the runtime sets its alternate signal
+ * stack. A task with CLONE_VM still cannot exec: execve stays refused.
+ *
+ * And anything else not allowed answers EPERM here instead of trapping: a syscall the
+ * runtime makes only on its rare paths (a report, its symbolizer) must fail and let the
+ * report print, not kill the process or leave LeakSanitizer waiting for ever on its dead
+ * task. What the threats need trapped traps in these builds too (TRAPPED). */
+static const char *const SANITIZER[] = { "ptrace", "prctl", "sigaltstack", "sched_getaffinity", "getdents",
                                          "getrlimit", "prlimit64", "setrlimit", NULL };
+static const char *const TRAPPED[] = { "execve", "execveat", "fork", "vfork", "clone3", "socket",
+                                       "socketpair", "connect", "bind", "mount", "unshare", "setns",
+                                       "memfd_create", "bpf", "process_vm_readv", "process_vm_writev",
+                                       "pidfd_getfd", "io_uring_setup", NULL };
+
+static int trap(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp, const char *what,
+                struct mc_error *err)
+{
+        int r = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, nr, n, cmp);
+        if (r < 0)
+                return mc_error_errno(err, -r, "relay seccomp: trapping %s", what);
+        return 0;
+}
 
 static int add_sanitizer(scmp_filter_ctx ctx, size_t *n, struct mc_error *err)
 {
         struct scmp_arg_cmp vm[] = { { .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_VM, .datum_b = CLONE_VM } };
+        struct scmp_arg_cmp no_vm[] = { { .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_VM, .datum_b = 0 } };
+        struct scmp_arg_cmp exec[] = {
+                { .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = PROT_EXEC, .datum_b = PROT_EXEC },
+        };
         int r = add(ctx, SCMP_SYS(clone), 1, vm, "clone", err);
         for (const char *const *s = SANITIZER; r == 0 && *s; s++)
                 r = add(ctx, seccomp_syscall_resolve_name(*s), 0, NULL, *s, err);
+        if (r == 0)
+                r = trap(ctx, SCMP_SYS(clone), 1, no_vm, "clone", err);
+        if (r == 0)
+                r = trap(ctx, SCMP_SYS(mmap), 1, exec, "mmap", err);
+        if (r == 0)
+                r = trap(ctx, SCMP_SYS(mprotect), 1, exec, "mprotect", err);
+        for (const char *const *s = TRAPPED; r == 0 && *s; s++)
+                r = trap(ctx, seccomp_syscall_resolve_name(*s), 0, NULL, *s, err);
         *n += 1 + sizeof(SANITIZER) / sizeof(SANITIZER[0]) - 1;
         return r;
 }
@@ -166,7 +196,8 @@ int selfconfine_seccomp_build(void **filter, size_t *n_syscalls, struct mc_error
         int r = seccomp_available(err);
         if (r < 0)
                 return r;
-        _cleanup_(release_ctx) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+        _cleanup_(release_ctx) scmp_filter_ctx ctx = seccomp_init(SELFCONFINE_SANITIZER ? SCMP_ACT_ERRNO(EPERM)
+                                                                                 : SCMP_ACT_TRAP);
         if (!ctx)
                 return mc_error_set(err, ENOMEM, "relay seccomp: seccomp_init failed");
         /* i386 (int 0x80) and x32 numbers: not in the filter, killed outright */
