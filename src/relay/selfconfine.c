@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "relay/enforcement.h"
 #include "relay/selfconfine-internal.h"
 #include "sandbox/landlock.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static int degrade(struct selfconfine *sc, const char *what, const char *why)
@@ -77,12 +79,10 @@ int selfconfine_prepare(const struct selfconfine_config *cfg, struct selfconfine
                 return r;
         /* Said once, never a reason not to run: the server's own sandbox is unaffected. */
         if (json_array_size(sc->degraded) > 0) {
-                json_t *d;
-                size_t i;
-                json_array_foreach(sc->degraded, i, d)
-                        log_warn("the relay runs less confined than it could: %s (mcpcage's defence "
-                                 "in depth against its own bugs; the server's sandbox is unaffected; "
-                                 "see SELF-CONFINEMENT in mcpcage(1))", json_string_value(d));
+                _cleanup_free_ char *why = enforcement_join(sc->degraded);
+                log_warn("the relay runs less confined than it could: %s (mcpcage's defence in depth "
+                         "against its own bugs; the server's sandbox is unaffected; see "
+                         "SELF-CONFINEMENT in mcpcage(1))", why ? why : "out of memory");
         }
         return 0;
 }
