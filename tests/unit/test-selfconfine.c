@@ -116,6 +116,20 @@ static int outside(void)
                 return 2;
         if (open("/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
                 return 3;
+        /* /proc is readable for a violation's pid, but not another process's memory, nor
+         * (as an ordinary user; root is let read it by this kernel) its environment:
+         * Landlock refuses ptrace-class access to processes outside the relay's domain */
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/mem", (int)getppid());
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+                return 4;
+        snprintf(p, sizeof(p), "/proc/%d/environ", (int)getppid());
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (geteuid() != 0 && fd >= 0)
+                return 5;
+        if (fd >= 0)
+                close(fd);
         return 0;
 }
 
@@ -204,6 +218,19 @@ int main(void)
 #endif
         /* unconfined, the same attempts succeed: the checks above can fail */
         tap_ok(open_errno("secret", O_RDONLY) == 0, "unconfined, the secret is readable");
+        pid_t kid = fork();
+        if (kid == 0) {
+                pause();
+                _exit(0);
+        }
+        char mem[64];
+        snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)kid);
+        int mfd = open(mem, O_RDONLY | O_CLOEXEC);
+        tap_ok(mfd >= 0, "unconfined, another process's memory can be opened (%s)", strerror(errno));
+        if (mfd >= 0)
+                close(mfd);
+        kill(kid, SIGKILL);
+        waitpid(kid, NULL, 0);
         tap_ok(do_socket() == 1, "unconfined, socket() works");
         tap_ok(do_exec_memory() == 1, "unconfined, executable memory can be mapped");
 
