@@ -42,7 +42,10 @@
 #define RIGHTS_CGROUP_PARENT FS(REMOVE_DIR)
 /* /proc: the sandbox pid of a seccomp violation (/proc/PID/status, sandbox/violations.c).
  * Read only; a path through /proc/PID/root or /proc/PID/fd resolves to the file it
- * names, which the rules above must allow on their own. */
+ * names, which the rules above must allow on their own. Another process's memory, and as
+ * an ordinary user its environment, stay closed: Landlock refuses ptrace-class access to
+ * processes outside the relay's domain (test-selfconfine). What is left readable is what
+ * any process of the user sees of the others (status, cmdline). */
 #define RIGHTS_PROC FS(READ_FILE)
 /* The host's stderr when it is a terminal, /dev/null or a named pipe: the loop reopens it
  * non-blocking through /proc/self/fd/2 (relay/fds.c), so the terminal's other users keep
