@@ -116,6 +116,48 @@ static void test_contexts(void)
         tap_ok(scan(cut, 3, INJ_CONTENT) != ~0u, "a truncated UTF-8 sequence is read within bounds");
 }
 
+/* The vector passes look at 16 or 32 bytes at a time and carry the word boundary from one
+ * block to the next: every phrase sample must be found at every offset within a block, in
+ * either case, with ordinary text around it long enough for the vector loop to run. */
+static void test_alignment(void)
+{
+        _cleanup_json_ json_t *list = load("instruction_phrase.json");
+        const char *filler = "zq lorem xw ipsum tk dolor vx amet qz elit ";
+        size_t i, tried = 0, missed = 0;
+        json_t *v;
+        json_array_foreach(list, i, v) {
+                const char *p = json_string_value(v);
+                size_t pl = json_string_length(v);
+                for (size_t off = 0; off < 70; off++) {
+                        for (int upper = 0; upper < 2; upper++) {
+                                char text[1024];
+                                size_t n = 0;
+                                for (; n < off; n++)
+                                        text[n] = filler[n % strlen(filler)];
+                                if (off > 0)
+                                        text[off - 1] = ' ';
+                                if (pl > sizeof(text) - off - 100)
+                                        continue;
+                                memcpy(text + n, p, pl);
+                                if (upper && text[n] >= 'a' && text[n] <= 'z')
+                                        text[n] = (char)(text[n] - 32);
+                                n += pl;
+                                text[n++] = ' ';
+                                for (size_t k = 0; k < 80; k++)
+                                        text[n++] = filler[k % strlen(filler)];
+                                tried++;
+                                if (!(scan(text, n, INJ_CONTENT) & (1u << INJ_PHRASE))) {
+                                        if (missed++ < 5)
+                                                printf("#   missed sample %zu at offset %zu%s\n", i, off,
+                                                       upper ? " (capitalised)" : "");
+                                }
+                        }
+                }
+        }
+        tap_ok(list && tried > 0 && missed == 0, "phrases at every offset of a 32-byte block: %zu/%zu found",
+               tried - missed, tried);
+}
+
 static void test_speed(void)
 {
         size_t n = 8u << 20;
@@ -157,6 +199,7 @@ int main(void)
         none_in("descriptions-benign.json", INJ_DESCRIPTION);
         test_strip();
         test_contexts();
+        test_alignment();
         test_speed();
         injection_free(g);
         return tap_done();

@@ -114,6 +114,11 @@ static uint32_t fold4(const unsigned char *p)
 #define VGROUPS 8
 #define VSECONDS 2
 static __m128i VFIRST[VGROUPS], VSECOND[VGROUPS][VSECONDS];
+/* The same groups as nibble tables for a byte shuffle (the AVX2 pass): bit k of
+ * NIB_FIRST[0][c & 15] & NIB_FIRST[1][c >> 4] is set exactly when c is group k's first
+ * letter; NIB_SECOND likewise for its second letters, a superset when a group has two
+ * (phrase_at tests the pair again, so a stray candidate only costs that test). */
+static uint8_t NIB_FIRST[2][16], NIB_SECOND[2][16];
 
 static void vector_init(void)
 {
@@ -130,8 +135,12 @@ static void vector_init(void)
                 if (k == n_first) {
                         first[n_first++] = PAIRS[a][0];
                         VFIRST[k] = _mm_set1_epi8((char)PAIRS[a][0]);
+                        NIB_FIRST[0][PAIRS[a][0] & 15] |= (uint8_t)(1u << k);
+                        NIB_FIRST[1][PAIRS[a][0] >> 4] |= (uint8_t)(1u << k);
                 }
                 VSECOND[k][n_second[k]++] = _mm_set1_epi8((char)PAIRS[a][1]);
+                NIB_SECOND[0][PAIRS[a][1] & 15] |= (uint8_t)(1u << k);
+                NIB_SECOND[1][PAIRS[a][1] >> 4] |= (uint8_t)(1u << k);
         }
 }
 #endif
@@ -591,15 +600,22 @@ static size_t next_event_sse2(const unsigned char *s, size_t len, size_t i, bool
 #endif
 
 #if defined(__x86_64__) && defined(__SSE2__)
-/* next_event_sse2 32 bytes at a time, where the CPU has AVX2 (most x86-64 since 2013):
- * half the instructions per byte, and the constants no longer spill. */
+/* next_event_sse2 32 bytes at a time, where the CPU has AVX2 (most x86-64 since 2013),
+ * with the pair test as four byte shuffles on nibble tables (NIB_FIRST, NIB_SECOND)
+ * instead of three compares per group: a quarter of the instructions per byte of the
+ * SSE2 pass, which matters on a multi-megabyte result. */
 __attribute__((target("avx2")))
 static size_t next_event_avx2(const unsigned char *s, size_t len, size_t i, bool words)
 {
         const __m256i esc = _mm256_set1_epi8(0x1b), lt = _mm256_set1_epi8('<'), lb = _mm256_set1_epi8('['),
                       fold = _mm256_set1_epi8(0x20), us = _mm256_set1_epi8('_'),
                       abias = _mm256_set1_epi8((char)(0x80 - 'a')), alim = _mm256_set1_epi8((char)(-128 + 26)),
-                      dbias = _mm256_set1_epi8((char)(0x80 - '0')), dlim = _mm256_set1_epi8((char)(-128 + 10));
+                      dbias = _mm256_set1_epi8((char)(0x80 - '0')), dlim = _mm256_set1_epi8((char)(-128 + 10)),
+                      nib = _mm256_set1_epi8(0x0f),
+                      flo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)NIB_FIRST[0])),
+                      fhi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)NIB_FIRST[1])),
+                      slo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)NIB_SECOND[0])),
+                      shi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)NIB_SECOND[1]));
         uint32_t carry = i > 0 && is_sep(s[i - 1]);
         for (; i + 33 <= len; i += 32) {
                 __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
@@ -617,16 +633,14 @@ static size_t next_event_avx2(const unsigned char *s, size_t len, size_t i, bool
                         uint32_t sep = ~(high | (uint32_t)_mm256_movemask_epi8(word));
                         uint32_t after = (sep << 1) | carry;
                         carry = sep >> 31;
-                        __m256i hit = _mm256_setzero_si256();
-#pragma GCC unroll 8
-                        for (size_t k = 0; k < VGROUPS; k++) {
-                                __m256i sec = _mm256_or_si256(
-                                        _mm256_cmpeq_epi8(f1, _mm256_broadcastsi128_si256(VSECOND[k][0])),
-                                        _mm256_cmpeq_epi8(f1, _mm256_broadcastsi128_si256(VSECOND[k][1])));
-                                __m256i first = _mm256_cmpeq_epi8(f, _mm256_broadcastsi128_si256(VFIRST[k]));
-                                hit = _mm256_or_si256(hit, _mm256_and_si256(first, sec));
-                        }
-                        m |= after & (uint32_t)_mm256_movemask_epi8(hit);
+                        __m256i first = _mm256_and_si256(
+                                _mm256_shuffle_epi8(flo, _mm256_and_si256(f, nib)),
+                                _mm256_shuffle_epi8(fhi, _mm256_and_si256(_mm256_srli_epi16(f, 4), nib)));
+                        __m256i second = _mm256_and_si256(
+                                _mm256_shuffle_epi8(slo, _mm256_and_si256(f1, nib)),
+                                _mm256_shuffle_epi8(shi, _mm256_and_si256(_mm256_srli_epi16(f1, 4), nib)));
+                        __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(first, second), _mm256_setzero_si256());
+                        m |= after & ~(uint32_t)_mm256_movemask_epi8(none);
                 }
                 if (m)
                         return i + (size_t)__builtin_ctz(m);
