@@ -91,6 +91,13 @@ def policy(ctx, name, seccomp, limits=None):
             "a seccomp_violation record; x32 and int 0x80 killed; the probe run directly differs")
 def default_profile(ctx):
     os.chmod(ctx.dir, 0o711)
+    # Some hosts have no i386 entry at all (IA32 emulation off, or a paravirtual CPU that does
+    # not route int 0x80): the kernel kills with SIGSEGV before any filter runs, directly too.
+    host_int80 = run_probe(ctx, ["int80"], direct=True, label="direct-int80")[0].get("int80")
+    no_int80 = host_int80 == "killed:SEGV"
+    if no_int80:
+        ctx.note("this host has no int 0x80 entry (run directly it is killed by SIGSEGV): the "
+                 "filter's answer to it cannot be seen here, only that it does not run")
     got, rc, err = run_probe(ctx, ["all"])
     expect_eq(rc, 0, "mcpcage exit (stderr: %s)" % short(err[-1500:], 1500))
     expect("done" in " ".join(err.splitlines()[-3:]) or "probe: done" in err, "the probe finished")
@@ -99,6 +106,9 @@ def default_profile(ctx):
     want.update({n: a for n, (_, a) in BY_ARGUMENT.items()})
     want.update({n: "killed:SYS" for n in KILLED})
     want.update(ALLOWED)
+    if no_int80:
+        del want["int80"]
+        expect(str(got.get("int80")).startswith("killed:"), "confined, int 0x80 does not run: %s" % got.get("int80"))
     bad = {n: (got.get(n), w) for n, w in want.items() if got.get(n) != w}
     expect(not bad, "confined answers differ from the profile (got, want): %s" % short(bad, 3000))
     recs = violations(ctx)
@@ -140,7 +150,7 @@ def default_profile(ctx):
     unexplained = [n for n in same if not (os.geteuid() != 0 and n in cap_checked)]
     expect(not unexplained, "directly the kernel answers these the same way, so the test proves "
            "nothing for them: %s" % [(n, free.get(n)) for n in unexplained])
-    expect(free.get("x32") != "killed:SYS" and free.get("int80") != "killed:SYS",
+    expect(free.get("x32") != "killed:SYS" and (no_int80 or free.get("int80") != "killed:SYS"),
            "directly, the 32-bit entries are not killed: %s %s" % (free.get("x32"), free.get("int80")))
     if same:
         ctx.note("answered EPERM by the kernel's capability check too (as %s): %s" % (ctx.user, same))

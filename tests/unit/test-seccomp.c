@@ -307,7 +307,18 @@ static void test_default(void)
         expect(&conf, P_PERSONA_QUERY, 0, d);
         expect(&conf, P_PTRACE, EPERM, d);
         expect(&conf, P_X32, 1000 + SIGSYS, d);
-        expect(&conf, P_INT80, 1000 + SIGSYS, d);
+        /* Some hosts have no i386 entry at all (IA32 emulation off, or a paravirtual CPU that
+         * does not route int 0x80): there the kernel kills with SIGSEGV before any filter
+         * runs, unconfined too, so what the filter does with it cannot be seen here. */
+        bool no_int80 = free_run.res[P_INT80] == 1000 + SIGSEGV;
+        if (no_int80) {
+                tap_skip("this host has no int 0x80 entry (unconfined it is killed by SIGSEGV)",
+                         "default/errno: int 0x80 getpid -> killed by SYS");
+                tap_ok(conf.res[P_INT80] >= 1000, "%s: int 0x80 getpid does not run (%s)", d,
+                       err_name(conf.res[P_INT80]));
+        } else {
+                expect(&conf, P_INT80, 1000 + SIGSYS, d);
+        }
         /* the twin: without the filter none of the refusals happens */
         const char *u = "unconfined";
         tap_ok(free_run.res[P_UNSHARE_USER] != EPERM, "%s: unshare(CLONE_NEWUSER) is not refused (%s)", u,
@@ -321,8 +332,9 @@ static void test_default(void)
         tap_ok(free_run.res[P_SOCKET_INET] == 0, "%s: socket(AF_INET) works", u);
         tap_ok(free_run.res[P_PERSONA_BAD] == 0, "%s: personality(ADDR_NO_RANDOMIZE) works", u);
         tap_ok(free_run.res[P_PTRACE] == 0, "%s: ptrace(PTRACE_TRACEME) works", u);
-        tap_ok(free_run.res[P_X32] < 1000 && free_run.res[P_INT80] < 1000, "%s: the x32 and int 0x80 entries "
-               "are not killed (%s, %s)", u, err_name(free_run.res[P_X32]), err_name(free_run.res[P_INT80]));
+        tap_ok(free_run.res[P_X32] < 1000 && (no_int80 || free_run.res[P_INT80] < 1000), "%s: the x32 and int 0x80 "
+               "entries are not killed (%s, %s)", u, err_name(free_run.res[P_X32]),
+               no_int80 ? "no int 0x80 entry on this host" : err_name(free_run.res[P_INT80]));
         /* reports: each notified syscall once, with its name, its pid and its answer */
         bool mount_seen = false, clone3_seen = false;
         for (size_t i = 0; i < conf.n_reports; i++) {
