@@ -26,6 +26,10 @@ int main(void)
         is_match("**/.git/config", "/home/u/proj/.git/configx", GLOB_PATHNAME, 0);
         is_match("**/.env", "/srv/app/.env", GLOB_PATHNAME, 1);
         is_match("**/.env", "/srv/app/x.env", GLOB_PATHNAME, 0);
+        is_match("/srv/**.env", "/srv/app/x.env", GLOB_PATHNAME, 1);
+        is_match("/srv/**.env", "/srv/app/x.envy", GLOB_PATHNAME, 0);
+        is_match("/srv/**/\\*x", "/srv/a/*x", GLOB_PATHNAME, 1);
+        is_match("/srv/**/\\*x", "/srv/a/bx", GLOB_PATHNAME, 0);
         is_match("**/.env", "/srv/app/.env/inner", GLOB_PATHNAME, 0);
         is_match("**/id_*", "/home/u/.ssh/id_ed25519", GLOB_PATHNAME, 1);
         is_match("**/id_*", "/home/u/id_x/file", GLOB_PATHNAME, 0);

@@ -55,6 +55,9 @@ static bool match_suffixes(char *b, char *s, size_t from)
         bool b_has_star2 = strstr(b, "**") != NULL;
         size_t b_slashes = count_slashes(b, strlen(b));
         size_t suffix_slashes = 0;
+        /* B's first byte when it is an ordinary character: only a suffix starting with that
+         * byte can match ("**" + "/.env" tries the slashes, not every byte of the path). */
+        char lead = *b && !strchr("*?[\\", *b) ? *b : '\0';
 
         /* j runs backwards so the slash count of s[j..] is maintained incrementally. */
         for (size_t j = len + 1; j-- > from;) {
@@ -63,6 +66,8 @@ static bool match_suffixes(char *b, char *s, size_t from)
                 if (!b_has_star2 && suffix_slashes > b_slashes)
                         break;
                 if (!b_has_star2 && suffix_slashes != b_slashes)
+                        continue;
+                if (lead && s[j] != lead)
                         continue;
                 if (match_rest(b, s + j))
                         return true;
