@@ -119,16 +119,14 @@ static int append_missing_tail(char *cur, const char *p, const char **why)
 }
 
 /* Walk an absolute (unnormalised) path as the kernel would: ".." applies to the resolved
- * directory, not to the text ("/root/link/.." is the parent of the link's target). */
+ * directory, not to the text ("/root/link/.." is the parent of the link's target). One
+ * lstat per component (a symlink's target through realpath), so a path that exists costs
+ * what realpath() would and one that does not yet stops at its first missing component. */
 static int resolve(const char *abs, char **out, const char **why)
 {
         char cur[PATH_MAX] = "/", real[PATH_MAX];
         struct stat st;
 
-        if (realpath(abs, real)) {
-                *out = strdup(real);
-                return *out ? 0 : -ENOMEM;
-        }
         for (const char *p = abs; *p;) {
                 size_t c = strcspn(p, "/");
                 if (c == 2 && p[0] == '.' && p[1] == '.') {
