@@ -108,6 +108,12 @@ int glob_match(const char *pattern, const char *s, int flags)
                 return fnmatch(pattern, s, 0) == 0;
         if (!strstr(pattern, "**"))
                 return fnmatch(pattern, s, FNM_PATHNAME) == 0;
+        /* The commonest deny glob, "**" "/" and one last component (".env", "id_*"), matches
+         * exactly when that component matches the path's last one: no copies, no search. */
+        if (!strncmp(pattern, "**/", 3) && !strchr(pattern + 3, '/') && !strstr(pattern + 3, "**")) {
+                const char *base = strrchr(s, '/');
+                return fnmatch(pattern + 3, base ? base + 1 : s, FNM_PATHNAME) == 0;
+        }
 
         _cleanup_free_ char *p = strdup(pattern);
         _cleanup_free_ char *sub = strdup(s);
