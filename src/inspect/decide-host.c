@@ -18,23 +18,39 @@
 #define CODE_FORBIDDEN 403
 #define CODE_RATE_LIMITED 429
 
-/* The arguments as a tree, only when a rule reads them. NULL with *unreadable when they
- * are there but jansson cannot hold them (fail closed: the rule cannot be checked). */
-static json_t *load_arguments(const struct jsonrpc_msg *m, bool *unreadable)
+json_t *request_arguments(struct inspector *ins, const struct jsonrpc_msg *m, bool *unreadable)
 {
-        *unreadable = false;
-        if (!m->p_arguments.len)
-                return NULL;
-        json_t *a = json_loadb(m->buf + m->p_arguments.off, m->p_arguments.len,
-                               JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-        *unreadable = !a;
-        return a;
+        if (ins->args.msg != m) {
+                request_arguments_clear(ins);
+                ins->args.msg = m;
+                if (m->p_arguments.len) {
+                        ins->args.tree = json_loadb(m->buf + m->p_arguments.off, m->p_arguments.len,
+                                                    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                        ins->args.unreadable = !ins->args.tree;
+                }
+        }
+        *unreadable = ins->args.unreadable;
+        return ins->args.tree;
+}
+
+void request_arguments_clear(struct inspector *ins)
+{
+        json_decref(ins->args.tree);
+        ins->args.tree = NULL;
+        ins->args.msg = NULL;
+        ins->args.unreadable = false;
 }
 
 static bool reads_arguments(const struct tool_rule *t)
 {
         return t->action == TOOL_CHECK &&
                (json_object_size(t->paths) || t->commands || t->urls);
+}
+
+bool tool_reads_arguments(const struct inspector *ins, const char *tool)
+{
+        const struct tool_rule *t = tool_rules_lookup(ins->rules.tools, tool, strlen(tool));
+        return t && reads_arguments(t);
 }
 
 static const char *deny_kind(const struct rule_decision *d)
@@ -97,7 +113,7 @@ static bool decide_tool_call(struct inspector *ins, const struct jsonrpc_msg *m,
                 return false;
         }
         bool unreadable = false;
-        _cleanup_json_ json_t *args = reads_arguments(t) ? load_arguments(m, &unreadable) : NULL;
+        json_t *args = reads_arguments(t) ? request_arguments(ins, m, &unreadable) : NULL;
         if (unreadable)
                 rule_deny(&d, t->pointer, "the arguments cannot be checked (a value mcpcage cannot read)");
         else

@@ -32,7 +32,8 @@ static void refuse(struct inspector *ins, const struct jsonrpc_msg *m, int code,
         record_security(ins, kind, "warning", message, m->buf, m->id, NULL);
 }
 
-static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns, struct verdict *v)
+static void host_request_decide(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns,
+                                struct verdict *v)
 {
         struct direction *d = &ins->host;
         /* two requests under one id: the server's answer could not be told apart */
@@ -78,6 +79,12 @@ static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t 
         if (ins->rules.call_timeout_ns)
                 deadline_link(&ins->deadlines, e, now_ns + ins->rules.call_timeout_ns);
         v->forward = !rewritten;
+}
+
+static void host_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns, struct verdict *v)
+{
+        host_request_decide(ins, m, now_ns, v);
+        request_arguments_clear(ins); /* parsed for this message only (request_arguments) */
 }
 
 /* An answer to one of the server's requests (sampling, elicitation, roots, ping), or to

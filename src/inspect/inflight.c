@@ -47,9 +47,14 @@ struct inflight *inflight_from_request(struct inspector *ins, struct jsonrpc_msg
         if (nul)
                 e->flags |= INFLIGHT_NUL_NAME;
         struct sanitize_hooks hooks = { guard_redact_for_audit, ins };
-        if (with_arguments && ins->audit && m->p_arguments.len)
-                e->arguments = sanitize_arguments(m->buf + m->p_arguments.off, m->p_arguments.len,
-                                                  ins->args_mode, ins->guards.redactor ? &hooks : NULL);
+        if (with_arguments && ins->audit && m->p_arguments.len && ins->args_mode != ARGS_NONE) {
+                /* parsed once when the rules read them too, else only here */
+                bool unreadable;
+                json_t *tree = e->tool && tool_reads_arguments(ins, e->tool) ? request_arguments(ins, m, &unreadable)
+                                                                            : NULL;
+                e->arguments = sanitize_arguments_parsed(tree, m->buf + m->p_arguments.off, m->p_arguments.len,
+                                                         ins->args_mode, ins->guards.redactor ? &hooks : NULL);
+        }
         return e;
 }
 

@@ -79,6 +79,13 @@ struct inspector {
         struct confirm_table *confirm;
         bool host_elicitation;          /* initialize declared capabilities.elicitation */
         char *server_name;              /* for the confirmation question */
+        /* The host request being handled: its arguments parsed once for every reader (the
+         * tool rules and the audit record's sanitised copy); host_request clears it. */
+        struct {
+                const struct jsonrpc_msg *msg;
+                json_t *tree;
+                bool unreadable;
+        } args;
 };
 
 /* The rule pointer recorded for an "allow" nobody narrowed: the whole policy (RFC 6901 ""),
@@ -90,6 +97,15 @@ bool line_is_blank(const char *line, size_t len);
 
 /* Answers: an error line under id_raw (NULL = null). Logged, not returned, on failure. */
 void answer_error(struct buf *out, const char *id_raw, size_t id_len, int code, const char *message);
+
+/* The arguments of host request m as a tree (borrowed, never changed: valid until
+ * request_arguments_clear),
+ * parsed on first use. NULL when m has none, or with *unreadable when they are there but
+ * jansson cannot hold them (a rule that reads them must then deny: fail closed). */
+json_t *request_arguments(struct inspector *ins, const struct jsonrpc_msg *m, bool *unreadable);
+void request_arguments_clear(struct inspector *ins);
+/* True when the rule for tool reads its arguments (paths, commands, URLs). */
+bool tool_reads_arguments(const struct inspector *ins, const char *tool);
 
 /* Entries: a new in-flight entry for request m (takes m's id_key and method). */
 struct inflight *inflight_from_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns,

@@ -134,6 +134,7 @@ void inspector_free(struct inspector *ins)
         rules_free(&ins->rules);
         guards_free(&ins->guards);
         confirm_table_free(ins->confirm);
+        request_arguments_clear(ins);
         free(ins->server_name);
         buf_free(&ins->to_peer);
         buf_free(&ins->to_sender);

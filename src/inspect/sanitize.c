@@ -183,10 +183,51 @@ static json_t *shape_of(json_t *v)
 json_t *sanitize_arguments(const char *raw, size_t len, enum args_mode mode,
                            const struct sanitize_hooks *hooks)
 {
+        return sanitize_arguments_parsed(NULL, raw, len, mode, hooks);
+}
+
+/* A copy of v whose objects and arrays are new and whose strings, numbers and literals are
+ * v's own, shared by reference: sanitising replaces values in the copy's containers and
+ * never changes a value itself (replace() above), so v stays as it was, at the cost of
+ * the containers only. */
+static json_t *copy_containers(json_t *v)
+{
+        if (json_is_object(v)) {
+                json_t *o = json_object();
+                const char *key;
+                json_t *e;
+                json_object_foreach(v, key, e)
+                        if (!o || json_object_set_new_nocheck(o, key, copy_containers(e)) < 0) {
+                                json_decref(o);
+                                return NULL;
+                        }
+                return o;
+        }
+        if (json_is_array(v)) {
+                json_t *a = json_array();
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e)
+                        if (!a || json_array_append_new(a, copy_containers(e)) < 0) {
+                                json_decref(a);
+                                return NULL;
+                        }
+                return a;
+        }
+        return json_incref(v);
+}
+
+json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enum args_mode mode,
+                                  const struct sanitize_hooks *hooks)
+{
         if (mode == ARGS_NONE)
                 return NULL;
+        if (tree && mode == ARGS_SHAPE)
+                return shape_of(tree);
         json_error_t e;
-        json_t *v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        json_t *v = tree ? copy_containers(tree) : json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        if (!v && tree)
+                return NULL; /* out of memory */
         if (!v) /* integers beyond 64 bits: jansson keeps them only as reals */
                 v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
         if (!v)

@@ -38,3 +38,8 @@ bool sanitize_key_is_secret(const char *key);
  * recorded as a marker string, never as its raw text. */
 json_t *sanitize_arguments(const char *raw, size_t len, enum args_mode mode,
                            const struct sanitize_hooks *hooks);
+/* The same from arguments already parsed, so a request the rules read is parsed once.
+ * tree is borrowed and left as it was (the record shares its unchanged values by
+ * reference); NULL: parse raw as above. */
+json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enum args_mode mode,
+                                  const struct sanitize_hooks *hooks);

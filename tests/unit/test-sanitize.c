@@ -58,6 +58,28 @@ int main(void)
                    "shape keeps only types and sizes");
         tap_ok(sanitize_arguments(S(args), ARGS_NONE, NULL) == NULL, "none omits the arguments");
 
+        /* From arguments the rules already parsed: the same record in every mode, and the
+         * parsed tree left exactly as it was (the rules may still read it). */
+        json_t *tree = json_loadb(S(args), JSON_DECODE_ANY, NULL);
+        char *before = strdup(dump(json_incref(tree)));
+        const enum args_mode modes[] = { ARGS_FULL, ARGS_SANITIZED, ARGS_SHAPE };
+        bool same = tree != NULL;
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+                char *a = strdup(dump(sanitize_arguments(S(args), modes[i], NULL)));
+                char *b = strdup(dump(sanitize_arguments_parsed(tree, S(args), modes[i], NULL)));
+                same = same && a && b && !strcmp(a, b);
+                free(a);
+                free(b);
+        }
+        char *after = strdup(dump(json_incref(tree)));
+        tap_ok(same, "a parsed tree gives the same record as the raw text (full, sanitized, shape)");
+        tap_is_str(after, before, "and is left unchanged, its secrets unhashed");
+        free(before);
+        free(after);
+        tap_ok(tree && tree->refcount == 1, "no reference to it is left behind (refcount %zu)",
+               tree ? tree->refcount : 0);
+        json_decref(tree);
+
         static const char big[] = "{\"n\":123456789012345678901234567890}";
         t = sanitize_arguments(S(big), ARGS_FULL, NULL);
         tap_ok(json_is_real(json_object_get(t, "n")),
