@@ -21,7 +21,7 @@
 
 #include "benchlib.h"
 
-#define MAX_CONFIGS 6
+#define MAX_CONFIGS 8
 #define TARGET_ADDED_US 5.0
 #define TARGET_THROUGHPUT 0.90
 
@@ -48,6 +48,27 @@ struct settings {
 };
 
 static struct config configs[MAX_CONFIGS];
+
+/* The two rows of the inspection comparison (issue 6's target: all rules on costs at most
+ * TARGET_ADDED_US more per round trip than inspection off), or SIZE_MAX when absent. */
+static size_t row_inspect_off = SIZE_MAX, row_rules_on = SIZE_MAX;
+
+/* Both run with --isolation none, so the difference is the inspection alone. `inspection off`
+ * keeps the tool rule "*" (allow) and the audit record but no redaction or injection scan;
+ * `rules on` adds every kind of argument rule to the echo call (scopes, a path, a command, a
+ * URL, a per-tool rate and the global call limit) and the secrets and PII catalogues. */
+static const char POLICY_INSPECT_OFF[] =
+        "{\"version\": 1, \"extends\": [\"default\"], \"mcp\": {\"redact\": {\"results\": []}, "
+        "\"injection\": {\"action\": \"off\"}}}\n";
+static const char POLICY_RULES_ON[] =
+        "{\"version\": 1, \"extends\": [\"default\"], \"mcp\": {\"scopes\": [\"bench:run\"], "
+        "\"tools\": {\"echo\": {\"scopes\": [\"bench:run\"], \"paths\": {\"/path\": \"read\"}, "
+        "\"commands\": {\"/command\": {\"allow\": [\"ls\", \"cat\"], \"deny\": [\"\\\\brm\\\\s+-rf\\\\b\"]}}, "
+        "\"urls\": {\"/url\": {\"allow\": [\"https://*.example.com/**\"]}}, \"rate\": \"100000/s\"}, "
+        "\"big\": \"allow\", \"*\": \"deny\"}, "
+        "\"paths\": {\"read\": [\"/tmp\"], \"deny\": [\"**/.env\", \"**/id_*\"]}, "
+        "\"redact\": {\"results\": [\"secrets\", \"pii\"]}, \"injection\": {\"action\": \"flag\"}, "
+        "\"limits\": {\"calls\": \"1000000/s\"}}}\n";
 static size_t n_configs;
 
 static void fail(struct config *c, const char *what, const char *line, ssize_t len)
@@ -166,7 +187,10 @@ static void config_stop(struct config *c)
 
 static void run_trips(struct config *c, size_t n, bool record)
 {
-        static const char params[] = "{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}";
+        /* every row sends the same call; the rules-on policy checks each argument by its kind */
+        static const char params[] = "{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\","
+                                     "\"path\":\"/tmp/bench-notes/a.txt\",\"command\":\"ls -l\","
+                                     "\"url\":\"https://api.example.com/v1/items\"}}";
         uint64_t cpu0 = proc_cpu_ns(c->c.pid);
         alarm_arm(60);
         for (size_t i = 0; i < n && c->alive; i++) {
@@ -279,6 +303,12 @@ static void report(const char *phase, const struct settings *s)
                 print_ratio(configs[i].label, sum[i], "direct", sum[0], false);
                 print_ratio(configs[i].label, sum[i], "trivial relay", sum[1], true);
         }
+        if (row_rules_on < n_configs && sum[row_rules_on].ok && sum[row_inspect_off].ok) {
+                double added = sum[row_rules_on].p50 - sum[row_inspect_off].p50;
+                print_ratio(configs[row_rules_on].label, sum[row_rules_on], "insp. off", sum[row_inspect_off], false);
+                printf("  all rules on vs inspection off: %+.1f us per round trip   [target: <= +%.0f us %s]\n", added,
+                       TARGET_ADDED_US, added <= TARGET_ADDED_US ? "met" : "MISSED");
+        }
 }
 
 static void add_config(const char *label, const char *const argv[])
@@ -289,7 +319,7 @@ static void add_config(const char *label, const char *const argv[])
                 c->argv[i] = argv[i];
 }
 
-static void setup_configs(const struct settings *s, const char *ro_dir)
+static void setup_configs(const struct settings *s, const char *ro_dir, const char *state)
 {
         const char *fx = s->fixture, *m = s->mcpcage;
         add_config("direct", (const char *[]){ fx, NULL });
@@ -299,6 +329,17 @@ static void setup_configs(const struct settings *s, const char *ro_dir)
         add_config("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", fx, NULL });
         add_config("mcpcage none, --audit-log /dev/null",
                    (const char *[]){ m, "-q", "--isolation", "none", "--audit-log", "/dev/null", "--", fx, NULL });
+        if (bench_write_policy(state, "bench-inspect-off", POLICY_INSPECT_OFF) &&
+            bench_write_policy(state, "bench-rules-on", POLICY_RULES_ON)) {
+                row_inspect_off = n_configs;
+                add_config("mcpcage none, inspection off", (const char *[]){ m, "-q", "--isolation", "none",
+                           "--policy", "bench-inspect-off", "--", fx, NULL });
+                row_rules_on = n_configs;
+                add_config("mcpcage none, all rules on", (const char *[]){ m, "-q", "--isolation", "none",
+                           "--policy", "bench-rules-on", "--", fx, NULL });
+        } else {
+                printf("(cannot write the bench policies under %s: inspection rows left out)\n", state);
+        }
         /* The default policy hides $HOME and /tmp behind a tmpfs; a build tree there would make
          * the fixture invisible inside the sandbox, so only then is it bound read-only. */
         if (ro_dir)
@@ -375,7 +416,7 @@ int main(int argc, char **argv)
         char *slash = fixture_dir ? strrchr(fixture_dir, '/') : NULL;
         if (slash)
                 *slash = '\0';
-        setup_configs(&s, slash && path_hidden_by_default(fixture_dir) ? fixture_dir : NULL);
+        setup_configs(&s, slash && path_hidden_by_default(fixture_dir) ? fixture_dir : NULL, state);
         if (!s.mcpcage)
                 printf("mcpcage not built: measuring direct and trivial relay only\n");
         printf("relay benchmark: %d CPUs available; targets vs the trivial relay: added <= %.0f us per "

@@ -238,6 +238,21 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return 0;
 }
 
+bool bench_write_policy(const char *state, const char *name, const char *body)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/config/mcpcage", state);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/config/mcpcage/policies", state);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/config/mcpcage/policies/%s.json", state, name);
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return false;
+        fputs(body, f);
+        return fclose(f) == 0;
+}
+
 void bench_state_remove(char *dir)
 {
         if (dir)

@@ -53,6 +53,9 @@ int cpu_count(void);
  * Returns the directory (free it with bench_state_remove), or NULL. */
 char *bench_state_create(void);
 void bench_state_remove(char *dir);
+/* Writes BODY as policy NAME under the private XDG_CONFIG_HOME of bench_state_create's
+ * directory STATE, where `mcpcage --policy NAME` finds it. False when it cannot. */
+bool bench_write_policy(const char *state, const char *name, const char *body);
 
 /* A SIGALRM that interrupts blocking reads (no SA_RESTART), so a relay that stops answering
  * fails its configuration instead of hanging the benchmark. */

@@ -99,23 +99,8 @@ static void add(const char *label, const char *const argv[])
                 c->argv[i] = argv[i];
 }
 
-/* Policies that take one layer off the default, found by name under the bench's private
- * XDG_CONFIG_HOME: the difference to the default row is that layer's start cost. */
-static bool write_policy(const char *state, const char *name, const char *body)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "%s/config/mcpcage", state);
-        mkdir(path, 0700);
-        snprintf(path, sizeof(path), "%s/config/mcpcage/policies", state);
-        mkdir(path, 0700);
-        snprintf(path, sizeof(path), "%s/config/mcpcage/policies/%s.json", state, name);
-        FILE *f = fopen(path, "w");
-        if (!f)
-                return false;
-        fputs(body, f);
-        return fclose(f) == 0;
-}
-
+/* Policies that take one layer off the default (bench_write_policy, under the bench's
+ * private XDG_CONFIG_HOME): the difference to the default row is that layer's start cost. */
 static void setup(const char *m, const char *state)
 {
         add("bare fork+exec", (const char *[]){ "/bin/true", NULL });
@@ -123,15 +108,15 @@ static void setup(const char *m, const char *state)
                 add("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", "/bin/true", NULL });
                 add("mcpcage --isolation landlock", (const char *[]){ m, "-q", "--isolation", "landlock", "--", "/bin/true", NULL });
                 add("mcpcage (default: namespaces)", (const char *[]){ m, "-q", "--", "/bin/true", NULL });
-                if (write_policy(state, "bench-no-seccomp", "{\"version\": 1, \"extends\": [\"default\"], "
+                if (bench_write_policy(state, "bench-no-seccomp", "{\"version\": 1, \"extends\": [\"default\"], "
                                  "\"seccomp\": {\"profile\": \"none\"}}\n"))
                         add("  default, seccomp none", (const char *[]){ m, "-q", "--policy", "bench-no-seccomp",
                             "--", "/bin/true", NULL });
-                if (write_policy(state, "bench-strict", "{\"version\": 1, \"extends\": [\"default\"], "
+                if (bench_write_policy(state, "bench-strict", "{\"version\": 1, \"extends\": [\"default\"], "
                                  "\"seccomp\": {\"profile\": \"strict\"}}\n"))
                         add("  default, seccomp strict", (const char *[]){ m, "-q", "--policy", "bench-strict",
                             "--", "/bin/true", NULL });
-                if (write_policy(state, "bench-no-cgroup", "{\"version\": 1, \"extends\": [\"default\"], "
+                if (bench_write_policy(state, "bench-no-cgroup", "{\"version\": 1, \"extends\": [\"default\"], "
                                  "\"limits\": {\"memory\": null, \"pids\": null}}\n"))
                         add("  default, no limits (no cgroup)", (const char *[]){ m, "-q", "--policy",
                             "bench-no-cgroup", "--", "/bin/true", NULL });
