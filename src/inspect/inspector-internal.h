@@ -98,10 +98,9 @@ bool line_is_blank(const char *line, size_t len);
 /* Answers: an error line under id_raw (NULL = null). Logged, not returned, on failure. */
 void answer_error(struct buf *out, const char *id_raw, size_t id_len, int code, const char *message);
 
-/* The arguments of host request m as a tree (borrowed, never changed: valid until
- * request_arguments_clear),
- * parsed on first use. NULL when m has none, or with *unreadable when they are there but
- * jansson cannot hold them (a rule that reads them must then deny: fail closed). */
+/* The arguments of host request m as a tree, parsed on first use (borrowed, never changed:
+ * valid until request_arguments_clear). NULL when m has none, or with *unreadable when they
+ * are there but jansson cannot hold them (a rule that reads them must then deny: fail closed). */
 json_t *request_arguments(struct inspector *ins, const struct jsonrpc_msg *m, bool *unreadable);
 void request_arguments_clear(struct inspector *ins);
 /* True when the rule for tool reads its arguments (paths, commands, URLs). */

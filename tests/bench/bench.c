@@ -48,6 +48,7 @@ struct settings {
 };
 
 static struct config configs[MAX_CONFIGS];
+static size_t n_configs;
 
 /* The two rows of the inspection comparison (issue 6's target: all rules on costs at most
  * TARGET_ADDED_US more per round trip than inspection off), or SIZE_MAX when absent. */
@@ -69,7 +70,6 @@ static const char POLICY_RULES_ON[] =
         "\"paths\": {\"read\": [\"/tmp\"], \"deny\": [\"**/.env\", \"**/id_*\"]}, "
         "\"redact\": {\"results\": [\"secrets\", \"pii\"]}, \"injection\": {\"action\": \"flag\"}, "
         "\"limits\": {\"calls\": \"1000000/s\"}}}\n";
-static size_t n_configs;
 
 static void fail(struct config *c, const char *what, const char *line, ssize_t len)
 {
