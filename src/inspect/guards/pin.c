@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/files.h"
 
 #define PIN_MAX_BYTES (4u << 20)
 
@@ -121,25 +122,9 @@ int pin_load(const char *dir, const char *key, json_t **out, struct mc_error *er
         return 0;
 }
 
-static int make_dirs(const char *dir)
-{
-        _cleanup_free_ char *copy = strdup(dir);
-        if (!copy)
-                return -ENOMEM;
-        for (char *s = strchr(copy + 1, '/');; s = strchr(s + 1, '/')) {
-                if (s)
-                        *s = '\0';
-                if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!s)
-                        return 0;
-                *s = '/';
-        }
-}
-
 int pin_save(const char *dir, const char *key, json_t *pin, struct mc_error *err)
 {
-        int r = make_dirs(dir);
+        int r = mkdir_private_p(dir);
         if (r < 0)
                 return mc_error_errno(err, -r, "pin: creating %s", dir);
         _cleanup_free_ char *path = NULL, *tmp = NULL;
