@@ -14,6 +14,7 @@
 #include "config.h"
 #include "exit_codes.h"
 #include "audit/audit.h"
+#include "inspect/guards/redact.h"
 #include "inspect/inspector.h"
 #include "policy/policy.h"
 #include "relay/enforcement.h"
@@ -424,6 +425,9 @@ int session_run(const struct options *opts)
         _cleanup_(audit_closep) struct audit *a = NULL;
         if (open_audit(opts, p, &a, &err) < 0)
                 return fail(&err);
+        _cleanup_free_ char *hs_cache = NULL;
+        if (asprintf(&hs_cache, "%s/mcpcage/hyperscan", env.xdg_cache_home) > 0)
+                redactor_cache_dir(hs_cache);   /* compiled redaction anchors, kept between runs */
         _cleanup_(inspector_freep) struct inspector *ins = NULL;
         if (inspector_new(&ins, p, a, &err) < 0)
                 return fail(&err);

@@ -5,12 +5,94 @@
  * see man/mcpcage-policy.5 ("Redaction catalogues", cost). */
 #include <errno.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "inspect/guards/redact-internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
 
 #if HAVE_HYPERSCAN
 #include <hs.h>
+
+/* The check a cached database must pass before it is trusted as the gate: scanning the
+ * literals one after another, each is reported with its own id where it ends. */
+struct finds_all {
+        const size_t *ends;
+        bool *seen;
+};
+
+static int on_check(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+        struct finds_all *f = ctx;
+        (void)from;
+        (void)flags;
+        if (f->ends[id] == to)
+                f->seen[id] = true;
+        return 0;
+}
+
+static bool finds_all(hs_database_t *db, hs_scratch_t *scratch, const char *const *lits,
+                      const size_t *lens, size_t n)
+{
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+                total += lens[i] + 1;
+        _cleanup_free_ char *text = malloc(total);
+        _cleanup_free_ size_t *ends = calloc(n, sizeof(*ends));
+        _cleanup_free_ bool *seen = calloc(n, sizeof(*seen));
+        if (!text || !ends || !seen || total > UINT_MAX)
+                return false;
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+                memcpy(text + at, lits[i], lens[i]);
+                at += lens[i];
+                ends[i] = at;
+                text[at++] = '\0';
+        }
+        struct finds_all f = { .ends = ends, .seen = seen };
+        if (hs_scan(db, text, (unsigned)total, 0, scratch, on_check, &f) != HS_SUCCESS)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!seen[i])
+                        return false;
+        return true;
+}
+
+/* The database from the cache when it has a good one, else compiled (and stored). */
+static int load_or_compile(struct redactor *r, const char **lits, const size_t *lens, const unsigned *ids,
+                           const unsigned *flags, size_t n, struct mc_error *err)
+{
+        char key[65];
+        bool keyed = redact_hs_cache_key(lits, lens, flags, n, key) == 0;
+        hs_database_t *db = keyed ? redact_hs_cache_load(key) : NULL;
+        hs_scratch_t *scratch = NULL;
+        if (db && (hs_alloc_scratch(db, &scratch) != HS_SUCCESS || !finds_all(db, scratch, lits, lens, n))) {
+                log_debug("redaction cache: %s.db does not find every anchor; compiling", key);
+                hs_free_scratch(scratch);
+                hs_free_database(db);
+                scratch = NULL;
+                db = NULL;
+        }
+        if (!db) {
+                hs_compile_error_t *ce = NULL;
+                if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &db,
+                                         &ce) != HS_SUCCESS) {
+                        int rc = mc_error_set(err, EINVAL, "redaction anchors: hyperscan: %s",
+                                              ce ? ce->message : "compile failed");
+                        hs_free_compile_error(ce);
+                        return rc;
+                }
+                if (keyed)
+                        redact_hs_cache_store(key, db);
+        }
+        r->hs_db = db;
+        if (!scratch && hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+                return mc_error_set(err, ENOMEM, "redaction anchors: hyperscan scratch");
+        r->hs_scratch = scratch;
+        return 0;
+}
 
 int redact_hs_build(struct redactor *r, struct mc_error *err)
 {
@@ -37,20 +119,7 @@ int redact_hs_build(struct redactor *r, struct mc_error *err)
                                 ids[r->n_hs] = (unsigned)r->n_hs;
                                 r->n_hs++;
                         }
-                hs_database_t *db = NULL;
-                hs_compile_error_t *ce = NULL;
-                if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
-                                         &db, &ce) != HS_SUCCESS) {
-                        rc = mc_error_set(err, EINVAL, "redaction anchors: hyperscan: %s",
-                                          ce ? ce->message : "compile failed");
-                        hs_free_compile_error(ce);
-                } else {
-                        hs_scratch_t *scratch = NULL;
-                        r->hs_db = db;
-                        if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
-                                rc = mc_error_set(err, ENOMEM, "redaction anchors: hyperscan scratch");
-                        r->hs_scratch = scratch;
-                }
+                rc = load_or_compile(r, lits, lens, ids, flags, n, err);
         }
         free(lits);
         free(lens);

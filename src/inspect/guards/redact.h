@@ -27,6 +27,11 @@ struct redact_sel {
 int redactor_new(json_t *policy_root, const char *const *env_secrets, struct redactor **out,
                  struct mc_error *err);
 void redactor_free(struct redactor *r);
+
+/* Where compiled anchor databases are kept between runs ($XDG_CACHE_HOME/mcpcage/hyperscan;
+ * redact-hs-cache.c). Unset or NULL (unit tests, fuzzers): every redactor compiles its own.
+ * Process-wide; the string is copied. */
+void redactor_cache_dir(const char *dir);
 static inline void redactor_freep(struct redactor **r) { if (*r) redactor_free(*r); }
 #define _cleanup_redactor_ __attribute__((cleanup(redactor_freep)))
 

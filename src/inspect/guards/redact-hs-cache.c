@@ -1,0 +1,189 @@
+/* The on-disk cache of compiled anchor databases (with HAVE_HYPERSCAN). Compiling the
+ * redaction anchors is most of mcpcage's start (tens of millions of instructions for a few
+ * dozen literals); the compiled database is ~10 KB and loads in a microsecond. So the first
+ * run of a policy stores it under $XDG_CACHE_HOME/mcpcage/hyperscan/<key>.db and later runs
+ * load it.
+ *
+ * The key is the SHA-256 of everything the compiled database depends on: Hyperscan's
+ * version, this CPU's platform as Hyperscan sees it, the mode, and every literal with its
+ * flags in order (ids are positions). A file is used only if it is a regular file of the
+ * effective user that nobody else can write, its header names this format, and the
+ * SHA-256 of its payload matches the header; the caller then checks that the database
+ * finds every literal (redact-hs.c). Anything else (missing, unreadable, stale, corrupt,
+ * no cache directory) is not an error: the anchors are compiled as if there were no cache,
+ * and a miss is stored for next time when the directory can be written. Trust: the cache
+ * sits with the user's own configuration (a process that can write it can also edit the
+ * user's policies), and a confined server cannot write it unless its policy grants it the
+ * user's cache directory (see mcpcage(1), FILES). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inspect/guards/redact-internal.h"
+#include "util/cleanup.h"
+#include "util/files.h"
+#include "util/log.h"
+
+#if HAVE_HYPERSCAN
+#include <hs.h>
+
+#define CACHE_MAGIC "mcpcage-hs 1\n"
+#define CACHE_MAGIC_LEN (sizeof(CACHE_MAGIC) - 1)
+#define CACHE_MAX_BYTES (16u << 20)
+
+static char cache_dir[PATH_MAX];
+
+void redactor_cache_dir(const char *dir)
+{
+        cache_dir[0] = '\0';
+        if (dir && dir[0] == '/' && strlen(dir) < sizeof(cache_dir))
+                memcpy(cache_dir, dir, strlen(dir) + 1);
+}
+
+static int digest_update_u32(EVP_MD_CTX *ctx, unsigned v)
+{
+        unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                               (unsigned char)(v >> 24) };
+        return EVP_DigestUpdate(ctx, b, sizeof(b));
+}
+
+int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsigned *flags, size_t n,
+                        char key[65])
+{
+        hs_platform_info_t plat;
+        if (hs_populate_platform(&plat) != HS_SUCCESS)
+                return -EIO;
+        const char *version = hs_version();
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+                 EVP_DigestUpdate(ctx, CACHE_MAGIC, CACHE_MAGIC_LEN) &&
+                 EVP_DigestUpdate(ctx, version, strlen(version) + 1) &&
+                 digest_update_u32(ctx, plat.tune) &&
+                 digest_update_u32(ctx, (unsigned)plat.cpu_features) &&
+                 digest_update_u32(ctx, (unsigned)(plat.cpu_features >> 32)) &&
+                 digest_update_u32(ctx, HS_MODE_BLOCK) && digest_update_u32(ctx, (unsigned)n);
+        for (size_t i = 0; ok && i < n; i++)
+                ok = digest_update_u32(ctx, (unsigned)lens[i]) && digest_update_u32(ctx, flags[i]) &&
+                     EVP_DigestUpdate(ctx, lits[i], lens[i]);
+        unsigned char md[32];
+        unsigned mdlen = 0;
+        ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == sizeof(md);
+        EVP_MD_CTX_free(ctx);
+        if (!ok)
+                return -EIO;
+        for (size_t i = 0; i < sizeof(md); i++)
+                snprintf(key + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+static char *cache_path(const char *key)
+{
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s.db", cache_dir, key) < 0)
+                return NULL;
+        return path;
+}
+
+static bool payload_digest(const char *p, size_t n, unsigned char md[32])
+{
+        unsigned len = 0;
+        return EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32;
+}
+
+/* Reads the whole file at fd (at most CACHE_MAX_BYTES). */
+static char *read_all(int fd, size_t size)
+{
+        char *data = malloc(size ? size : 1);
+        size_t got = 0;
+        while (data && got < size) {
+                ssize_t k = read(fd, data + got, size - got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        free(data);
+                        return NULL;
+                }
+                got += (size_t)k;
+        }
+        return data;
+}
+
+void *redact_hs_cache_load(const char *key)
+{
+        if (!cache_dir[0])
+                return NULL;
+        _cleanup_free_ char *path = cache_path(key);
+        if (!path)
+                return NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        log_debug("redaction cache: %s: %s; compiling", path, strerror(errno));
+                return NULL;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+            st.st_size <= (off_t)(CACHE_MAGIC_LEN + 32) || st.st_size > CACHE_MAX_BYTES) {
+                log_debug("redaction cache: %s is not a file of yours that only you can write; compiling",
+                          path);
+                return NULL;
+        }
+        size_t size = (size_t)st.st_size;
+        _cleanup_free_ char *data = read_all(fd, size);
+        unsigned char md[32];
+        if (!data || memcmp(data, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0 ||
+            !payload_digest(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, md) ||
+            memcmp(md, data + CACHE_MAGIC_LEN, sizeof(md)) != 0) {
+                log_debug("redaction cache: %s: unreadable or damaged; compiling", path);
+                return NULL;
+        }
+        hs_database_t *db = NULL;
+        if (hs_deserialize_database(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, &db) !=
+            HS_SUCCESS) {
+                log_debug("redaction cache: %s: not a database this Hyperscan can use; compiling", path);
+                return NULL;
+        }
+        return db;
+}
+
+void redact_hs_cache_store(const char *key, const void *database)
+{
+        if (!cache_dir[0])
+                return;
+        char *bytes = NULL;
+        size_t n = 0;
+        unsigned char md[32];
+        if (hs_serialize_database(database, &bytes, &n) != HS_SUCCESS)
+                return;
+        _cleanup_free_ char *path = cache_path(key), *tmp = NULL;
+        int r = mkdir_private_p(cache_dir);
+        if (r < 0 || !path || asprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, key) < 0 ||
+            !payload_digest(bytes, n, md)) {
+                if (r < 0)
+                        log_debug("redaction cache: creating %s: %s", cache_dir, strerror(-r));
+                free(bytes);
+                return;
+        }
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        bool ok = fd >= 0 && write(fd, CACHE_MAGIC, CACHE_MAGIC_LEN) == (ssize_t)CACHE_MAGIC_LEN &&
+                  write(fd, md, sizeof(md)) == (ssize_t)sizeof(md) && write(fd, bytes, n) == (ssize_t)n &&
+                  fchmod(fd, 0600) == 0 && rename(tmp, path) == 0;
+        if (!ok) {
+                log_debug("redaction cache: writing %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                        unlink(tmp);
+        }
+        free(bytes);
+}
+#else
+void redactor_cache_dir(const char *dir)
+{
+        (void)dir;
+}
+#endif
