@@ -56,6 +56,7 @@ struct loop {
         uint64_t now;
         enum stage stage;
         uint64_t stage_deadline, flush_deadline, armed_deadline, wall_deadline;
+        uint64_t residency_deadline;    /* when the start pages are dropped (0: done) */
         bool reason_set, drained, close_child_in;
         bool signalled;                 /* we sent the server SIGTERM or SIGKILL */
         struct fd_flags in_flags, out_flags, err_flags;
@@ -473,6 +474,10 @@ static int on_timer(struct loop *l)
         if (l->wall_deadline && l->now >= l->wall_deadline)
                 on_wall_time(l);
         passthrough_tick(&l->err, l->now);
+        if (l->residency_deadline && l->now >= l->residency_deadline) {
+                l->residency_deadline = 0;
+                relay_drop_start_pages();
+        }
         uint64_t d = inspector_next_deadline(l->cfg->ins);
         if (d && d <= l->now && !l->res->reaped) {
                 /* A timed-out host request: the error goes back to the host (its sender),
@@ -594,6 +599,8 @@ static int arm_timer(struct loop *l)
         uint64_t s = passthrough_deadline(&l->err);
         if (s && (!d || s < d))
                 d = s;
+        if (l->residency_deadline && (!d || l->residency_deadline < d))
+                d = l->residency_deadline;
         if (d == l->armed_deadline)
                 return 0;
         struct itimerspec its = { 0 };
@@ -785,8 +792,7 @@ int relay_run(const struct relay_config *cfg, struct relay_result *out, struct m
                 l.wall_deadline = ms_from_now(&l, cfg->wall_time_ms);
         int r = loop_setup(&l, err);
         audit_hold(cfg->audit, true);
-        if (r >= 0)
-                relay_drop_start_pages();
+        l.residency_deadline = ms_from_now(&l, RESIDENCY_DELAY_MS);
         while (r >= 0 && !loop_done(&l))
                 r = loop_iterate(&l);
         audit_hold(cfg->audit, false);
