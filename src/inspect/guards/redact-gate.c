@@ -62,35 +62,48 @@ static inline void classes16(const struct gate *g, const unsigned char *t, uint6
 }
 #endif
 
-/* The digit tests run on bit masks: one classification per byte, then shifts. */
-uint64_t gate_block64(const struct gate *g, const unsigned char *t)
+/* The digit tests run on bit masks: one classification per byte, then shifts. Chunks that
+ * start at or after `avail` hold only zero padding, which classifies as nothing, so they are
+ * not classified at all (a short string costs one chunk, not five). The chunk at 64 only
+ * feeds the look-ahead of the digit tests. */
+static uint64_t block(const struct gate *g, const unsigned char *t, unsigned avail)
 {
-        uint64_t trig = 0, dig = 0, up = 0, alpha = 0;
-        for (unsigned k = 0; k < 80; k += 16) {
+        uint64_t trig = 0, dig = 0, up = 0, alpha = 0, d_hi = 0, u_hi = 0;
+        unsigned end = g->digits ? 80 : 64;
+        if (avail < end)
+                end = avail;
+        for (unsigned k = 0; k < end; k += 16) {
                 uint64_t tr, d = 0, u = 0, al = 0;
                 classes16(g, t + k, &tr, &d, &u, &al);
-                if (k < 64)
-                        trig |= tr << k;
                 if (k == 64) {
-                        /* bits 64..79 only feed the look-ahead of the last three bytes */
-                        uint64_t d_hi = d, u_hi = u;
-                        if (!g->digits)
-                                break;
-                        uint64_t d1 = dig >> 1 | d_hi << 63, d2 = dig >> 2 | d_hi << 62,
-                                 d3 = dig >> 3 | d_hi << 61;
-                        uint64_t u1 = up >> 1 | u_hi << 63;
-                        /* the byte before: bit 0 comes from t[-1] */
-                        unsigned char pc = t[-1];
-                        uint64_t lead_prev = (pc >= '0' && pc <= '9') ||
-                                             ((pc | 0x20) >= 'a' && (pc | 0x20) <= 'z');
-                        uint64_t lead = (dig | alpha) << 1 | lead_prev;
-                        uint64_t four = dig & d1 & d2 & d3 & ~lead;
-                        uint64_t iban = up & u1 & d2 & d3;
-                        return trig | four | iban;
+                        d_hi = d;
+                        u_hi = u;
+                        break;
                 }
+                trig |= tr << k;
                 dig |= d << k;
                 up |= u << k;
                 alpha |= al << k;
         }
-        return trig;
+        if (!g->digits)
+                return trig;
+        uint64_t d1 = dig >> 1 | d_hi << 63, d2 = dig >> 2 | d_hi << 62, d3 = dig >> 3 | d_hi << 61;
+        uint64_t u1 = up >> 1 | u_hi << 63;
+        /* the byte before: bit 0 comes from t[-1] */
+        unsigned char pc = t[-1];
+        uint64_t lead_prev = (pc >= '0' && pc <= '9') || ((pc | 0x20) >= 'a' && (pc | 0x20) <= 'z');
+        uint64_t lead = (dig | alpha) << 1 | lead_prev;
+        uint64_t four = dig & d1 & d2 & d3 & ~lead;
+        uint64_t iban = up & u1 & d2 & d3;
+        return trig | four | iban;
+}
+
+uint64_t gate_block64(const struct gate *g, const unsigned char *t)
+{
+        return block(g, t, GATE_READ);
+}
+
+uint64_t gate_block_padded(const struct gate *g, const unsigned char *t, size_t avail)
+{
+        return block(g, t, avail < GATE_READ ? (unsigned)avail : GATE_READ);
 }

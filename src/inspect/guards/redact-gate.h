@@ -33,3 +33,6 @@ void gate_init(struct gate *g, const unsigned char *bytes, unsigned n, bool digi
  * those bytes (a padded copy near the ends of the text). */
 #define GATE_READ 80
 uint64_t gate_block64(const struct gate *g, const unsigned char *t);
+/* The same where only t[0..avail) may be non-zero (t[-1] still read): the caller's padded
+ * copy of a text's last bytes, all zero after the text. Same result, less work. */
+uint64_t gate_block_padded(const struct gate *g, const unsigned char *t, size_t avail);

@@ -456,7 +456,7 @@ static int scan_gate(struct scan *sc)
                         size_t k = n - i < GATE_READ ? n - i : GATE_READ;
                         pad[0] = i ? t[i - 1] : 0;
                         memcpy(pad + 1, t + i, k);
-                        m = gate_block64(g, pad + 1);
+                        m = gate_block_padded(g, pad + 1, k);
                         if (n - i < 64)
                                 m &= (UINT64_C(1) << (n - i)) - 1;
                 }
