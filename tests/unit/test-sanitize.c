@@ -18,6 +18,35 @@ static char *dump(json_t *v)
         return out;
 }
 
+/* The one-pass test against the definition (a word anywhere, any case, by strcasestr): keys
+ * made of fragments of the words, whole words in mixed case, and bytes around them. */
+static void test_key_words(void)
+{
+        static const char *const words[] = { "password", "passwd", "token", "secret", "key",
+                                             "authorization", "cookie", "credential" };
+        static const char *const bits[] = { "pass", "PASS", "wd", "Tok", "en", "sec", "RET", "k", "ey",
+                                            "auth", "orization", "coo", "kie", "cred", "ential", "_", "-",
+                                            "\xc3\xa9", "p", "a", "x", "KEY", "" };
+        unsigned seed = 7;
+        bool same = true;
+        for (int round = 0; round < 20000 && same; round++) {
+                char key[64] = "";
+                int parts = 1 + round % 5;
+                for (int i = 0; i < parts; i++) {
+                        seed = seed * 1103515245u + 12345u;
+                        strcat(key, bits[(seed >> 16) % (sizeof(bits) / sizeof(*bits))]);
+                }
+                bool want = false;
+                for (size_t w = 0; w < sizeof(words) / sizeof(*words); w++)
+                        want = want || strcasestr(key, words[w]) != NULL;
+                if (sanitize_key_is_secret(key) != want) {
+                        printf("# key \"%s\": want %d\n", key, want);
+                        same = false;
+                }
+        }
+        tap_ok(same, "secret key names: the one-pass test agrees with strcasestr on 20000 keys");
+}
+
 int main(void)
 {
         enum args_mode m;
@@ -29,6 +58,7 @@ int main(void)
                sanitize_key_is_secret("db_password") && sanitize_key_is_secret("Cookie") &&
                sanitize_key_is_secret("aws_credentials") && !sanitize_key_is_secret("path") &&
                !sanitize_key_is_secret("content"), "secret key names");
+        test_key_words();
 
         static const char args[] = "{\"path\":\"/tmp/a\",\"password\":\"hunter2\",\"nested\":"
                 "{\"api_key\":{\"v\":1},\"list\":[\"x\",{\"token\":\"t\"}]},\"n\":3}";
