@@ -171,7 +171,7 @@ static inline bool byteset_has(const uint8_t *set, unsigned char b)
 int redact_compile(const char *pattern, uint32_t opts, pcre2_code **out, const char *what,
                    struct mc_error *err);
 /* redact-scan.c: the back and edge sets of a built-in rule; the trigger tables. */
-void redact_rule_edges(struct compiled_rule *cr);
+void redact_rule_edges(struct compiled_rule *cr, const struct compiled_rule *prev, size_t n_prev);
 int redact_build_gate(struct redactor *r, struct mc_error *err);
 /* redact-hs.c (with HAVE_HYPERSCAN): the anchor database, and the anchors found in text
  * as hs_cands sorted by start. */

@@ -64,20 +64,37 @@ static void byteset_add(uint8_t *set, unsigned char b)
         set[b >> 3] |= (uint8_t)(1u << (b & 7));
 }
 
-/* The leading lookbehind "(?<![...])" of a pattern, as a byte set, by asking PCRE2 which
- * bytes its class matches: the same class the regex will test, checked without it. */
-void redact_rule_edges(struct compiled_rule *cr)
+/* The leading lookbehind "(?<![...])" of a pattern, its length (0: none). */
+static size_t lookbehind_len(const char *pat)
+{
+        if (strncmp(pat, "(?<![", 5) != 0)
+                return 0;
+        const char *close = strstr(pat + 5, "])");
+        return close ? (size_t)(close + 2 - pat) : 0;
+}
+
+/* The leading lookbehind as a byte set, by asking PCRE2 which bytes its class matches: the
+ * same class the regex will test, checked without it. Several rules share a class, so one
+ * already worked out for an earlier rule (prev) is copied rather than asked again. */
+void redact_rule_edges(struct compiled_rule *cr, const struct compiled_rule *prev, size_t n_prev)
 {
         const char *pat = cr->def->pattern;
         for (const char *b = cr->def->back; b && *b; b++)
                 byteset_add(cr->back, (unsigned char)*b);
-        if (strncmp(pat, "(?<![", 5) != 0)
+        size_t lb = lookbehind_len(pat);
+        if (!lb)
                 return;
-        const char *close = strstr(pat + 5, "])");
-        if (!close)
-                return;
+        for (size_t i = 0; i < n_prev; i++) {
+                const struct compiled_rule *p = &prev[i];
+                if (p->has_edge && p->def && lookbehind_len(p->def->pattern) == lb &&
+                    !memcmp(p->def->pattern, pat, lb)) {
+                        memcpy(cr->edge, p->edge, sizeof(cr->edge));
+                        cr->has_edge = true;
+                        return;
+                }
+        }
         char cls[128];
-        int n = snprintf(cls, sizeof(cls), "%.*s]", (int)(close - (pat + 4)), pat + 4);
+        int n = snprintf(cls, sizeof(cls), "%.*s]", (int)(lb - 6), pat + 4);
         pcre2_code *re = NULL;
         if (n <= 0 || (size_t)n >= sizeof(cls) || redact_compile(cls, 0, &re, "edge", NULL) < 0)
                 return;

@@ -142,7 +142,7 @@ static int add_builtin(struct redactor *r, unsigned mask, struct mc_error *err)
                 if (r2 < 0)
                         return r2;
                 cr.group = value_group(cr.code);
-                redact_rule_edges(&cr);
+                redact_rule_edges(&cr, r->rules, r->n_rules);
                 r2 = push_rule(r, &cr);
                 if (r2 < 0) {
                         pcre2_code_free(cr.code);
