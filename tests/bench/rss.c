@@ -8,7 +8,10 @@
  *
  * The trivial relay is measured too, as the floor of what a process that relays costs.
  * RSS is split into anonymous memory (heap, queues, tables: what a leak grows) and file
- * pages (the mapped code of the binary and its libraries, shared with other processes). */
+ * pages (the mapped code of the binary and its libraries, shared with other processes).
+ * mcpcage drops the pages only its start touched RESIDENCY_DELAY_MS into the session
+ * (src/relay/residency.h), so the flood begins a little after that: every sample is of the
+ * relay's steady state, not of its start. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "relay/residency.h"
 
 #include "benchlib.h"
 
@@ -108,8 +114,12 @@ static void measure(const char *label, const char *const argv[], size_t total, s
         alarm_arm(60);
         if (line_reader_init(&r, c.from, 1u << 20) < 0 || handshake(&c, &r) < 0)
                 snprintf(f.why, sizeof(f.why), "initialize failed (is the relay running?)");
-        else
+        else {
+                struct timespec settle = { .tv_sec = (RESIDENCY_DELAY_MS + 500) / 1000,
+                                           .tv_nsec = (RESIDENCY_DELAY_MS + 500) % 1000 * 1000000L };
+                nanosleep(&settle, NULL);
                 flood_run(&c, &r, total, window, &f);
+        }
         child_finish(&c, 5000);
         line_reader_free(&r);
         if (f.done < total / SAMPLES) {
