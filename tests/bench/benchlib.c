@@ -221,6 +221,7 @@ char *bench_state_create(void)
                 { "XDG_STATE_HOME", "state" },
                 { "XDG_CONFIG_HOME", "config" },
                 { "XDG_RUNTIME_DIR", "run" },
+                { "XDG_CACHE_HOME", "cache" },
         };
         for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
                 char path[256];

@@ -48,8 +48,9 @@ int cpu_pin(int cpu);
 int cpu_unpin(void);
 int cpu_count(void);
 
-/* Points XDG_STATE_HOME, XDG_CONFIG_HOME and XDG_RUNTIME_DIR at a fresh directory under
- * /tmp, so mcpcage's default audit log, pins and kill switch stay private to the run.
+/* Points XDG_STATE_HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR and XDG_CACHE_HOME at a fresh
+ * directory under /tmp, so mcpcage's default audit log, pins, kill switch and anchor cache
+ * stay private to the run (the first mcpcage run of each policy fills the cache).
  * Returns the directory (free it with bench_state_remove), or NULL. */
 char *bench_state_create(void);
 void bench_state_remove(char *dir);

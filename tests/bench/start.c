@@ -31,10 +31,28 @@ struct config {
         char why[300];
         uint64_t *ns;
         size_t n;
+        bool cold;      /* XDG_CACHE_HOME where nothing can be stored: compiled every run */
 };
 
 static struct config configs[MAX_CONFIGS];
 static size_t n_configs;
+static char **cold_env;
+
+/* environ with XDG_CACHE_HOME below /dev/null, where no directory can be created. */
+static char **make_cold_env(void)
+{
+        size_t n = 0;
+        while (environ[n])
+                n++;
+        char **env = calloc(n + 2, sizeof(*env));
+        size_t k = 0;
+        for (size_t i = 0; env && i < n; i++)
+                if (strncmp(environ[i], "XDG_CACHE_HOME=", 15) != 0)
+                        env[k++] = environ[i];
+        if (env)
+                env[k] = (char *)"XDG_CACHE_HOME=/dev/null/mcpcage-bench";
+        return env;
+}
 
 /* One run with stdin and stdout on /dev/null; stderr to errfd. Returns the wait status
  * and the elapsed time, or -1 when it could not start. */
@@ -48,7 +66,8 @@ static int run_once(const struct config *c, int errfd, uint64_t *ns)
         pid_t pid;
         int status = -1;
         uint64_t t0 = now_ns();
-        int r = posix_spawnp(&pid, c->argv[0], &fa, NULL, (char *const *)c->argv, environ);
+        int r = posix_spawnp(&pid, c->argv[0], &fa, NULL, (char *const *)c->argv,
+                             c->cold ? cold_env : environ);
         alarm_arm(30);
         if (r == 0)
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -106,6 +125,12 @@ static void setup(const char *m, const char *state)
         add("bare fork+exec", (const char *[]){ "/bin/true", NULL });
         if (m) {
                 add("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", "/bin/true", NULL });
+                cold_env = make_cold_env();
+                if (cold_env) {
+                        add("  none, no anchor cache", (const char *[]){ m, "-q", "--isolation", "none", "--",
+                            "/bin/true", NULL });
+                        configs[n_configs - 1].cold = true;
+                }
                 add("mcpcage --isolation landlock", (const char *[]){ m, "-q", "--isolation", "landlock", "--", "/bin/true", NULL });
                 add("mcpcage (default: namespaces)", (const char *[]){ m, "-q", "--", "/bin/true", NULL });
                 if (bench_write_policy(state, "bench-no-seccomp", "{\"version\": 1, \"extends\": [\"default\"], "
