@@ -130,8 +130,13 @@ static int append_missing_tail(char *cur, const char *p, const char **why)
  * what realpath() would and one that does not yet stops at its first missing component. */
 static int resolve(const char *abs, char **out, const char **why)
 {
-        char cur[PATH_MAX] = "/", real[PATH_MAX];
+        /* Strings, copied by their length: these buffers are PATH_MAX long, and zeroing
+         * or copying them whole cost more than the walk itself. */
+        char cur[PATH_MAX], cand[PATH_MAX], real[PATH_MAX];
         struct stat st;
+
+        cur[0] = '/';
+        cur[1] = '\0';
 
         for (const char *p = abs; *p;) {
                 size_t c = strcspn(p, "/");
@@ -139,8 +144,7 @@ static int resolve(const char *abs, char **out, const char **why)
                         char *slash = strrchr(cur, '/');
                         slash[slash == cur ? 1 : 0] = '\0';
                 } else if (c > 0 && !(c == 1 && p[0] == '.')) {
-                        char cand[PATH_MAX];
-                        memcpy(cand, cur, sizeof(cand));
+                        memcpy(cand, cur, strlen(cur) + 1);
                         int r = append_component(cand, p, c);
                         if (r < 0)
                                 return *why = "path too long", r;
@@ -157,9 +161,9 @@ static int resolve(const char *abs, char **out, const char **why)
                                 if (!realpath(cand, real))
                                         return *why = errno == ENOENT ? "dangling symlink"
                                                                       : "cannot be resolved", -EINVAL;
-                                memcpy(cand, real, sizeof(cand));
+                                memcpy(cand, real, strlen(real) + 1);
                         }
-                        memcpy(cur, cand, sizeof(cur));
+                        memcpy(cur, cand, strlen(cand) + 1);
                 }
                 p += c;
                 if (*p == '/')
