@@ -2,6 +2,8 @@
  * crosses "/", URL host globs cannot be satisfied by a path. */
 #include "inspect/rules/glob.h"
 
+#include <string.h>
+
 #include "tap.h"
 
 static void is_match(const char *pat, const char *s, int flags, int want)
@@ -10,8 +12,49 @@ static void is_match(const char *pat, const char *s, int flags, int want)
         tap_ok(r == want, "glob %s %s %s (got %d)", pat, want ? "matches" : "does not match", s, r);
 }
 
+/* The shortcuts for "**" "/" X and A "/" "**" against the general matcher, on patterns and
+ * subjects built from pieces that stress them: slashes, dots, escapes, brackets, stars. */
+static void test_shortcuts(void)
+{
+        static const char *const pat_bits[] = { "a", "b", ".", "*", "?", "[ab]", "\\*", "/", "x.y",
+                                                "https:", "//", "*.example.com" };
+        static const char *const sub_bits[] = { "a", "b", ".", "/", "*", "x.y", "ab", "https:",
+                                                "//", "api.example.com", "" };
+        unsigned seed = 99;
+        size_t tried = 0, agree = 0, matched = 0;
+        for (int round = 0; round < 40000; round++) {
+                char pat[128] = "", sub[128] = "";
+                seed = seed * 1103515245u + 12345u;
+                int shape = (seed >> 16) % 2, np = 1 + (seed >> 20) % 4, ns = (seed >> 24) % 7;
+                if (shape == 0)
+                        strcat(pat, "**/");
+                for (int i = 0; i < np; i++) {
+                        seed = seed * 1103515245u + 12345u;
+                        strcat(pat, pat_bits[(seed >> 16) % (sizeof(pat_bits) / sizeof(*pat_bits))]);
+                }
+                if (shape == 1)
+                        strcat(pat, "/**");
+                for (int i = 0; i < ns; i++) {
+                        seed = seed * 1103515245u + 12345u;
+                        strcat(sub, sub_bits[(seed >> 16) % (sizeof(sub_bits) / sizeof(*sub_bits))]);
+                }
+                int fast = glob_match(pat, sub, GLOB_PATHNAME);
+                int general = glob_match(pat, sub, GLOB_PATHNAME | GLOB_GENERAL);
+                tried++;
+                matched += general == 1;
+                if (fast == general)
+                        agree++;
+                else
+                        printf("# %s against \"%s\": shortcut %d, general %d\n", pat, sub, fast, general);
+        }
+        tap_ok(agree == tried && matched > tried / 50,
+               "the shortcuts agree with the general matcher on %zu of %zu pairs (%zu of them matches)",
+               agree, tried, matched);
+}
+
 int main(void)
 {
+        test_shortcuts();
         /* tool names */
         is_match("git_*", "git_status", 0, 1);
         is_match("git_*", "git_", 0, 1);

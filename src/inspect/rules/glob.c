@@ -106,13 +106,35 @@ int glob_match(const char *pattern, const char *s, int flags)
                 return -EINVAL;
         if (!(flags & GLOB_PATHNAME))
                 return fnmatch(pattern, s, 0) == 0;
-        if (!strstr(pattern, "**"))
+        const char *star2 = strstr(pattern, "**");
+        if (!star2)
                 return fnmatch(pattern, s, FNM_PATHNAME) == 0;
         /* The commonest deny glob, "**" "/" and one last component (".env", "id_*"), matches
          * exactly when that component matches the path's last one: no copies, no search. */
-        if (!strncmp(pattern, "**/", 3) && !strchr(pattern + 3, '/') && !strstr(pattern + 3, "**")) {
+        if (!(flags & GLOB_GENERAL) && star2 == pattern && pattern[2] == '/' && !strchr(pattern + 3, '/') &&
+            !strstr(pattern + 3, "**")) {
                 const char *base = strrchr(s, '/');
                 return fnmatch(pattern + 3, base ? base + 1 : s, FNM_PATHNAME) == 0;
+        }
+        /* The commonest URL allow glob, A "/" "**" with its only "**" last: A's final "/"
+         * can only match a "/" of s, and A holds as many slashes as the prefix it matches,
+         * so the one prefix to try is s up to its slash number count_slashes(A "/"): the
+         * candidate the general matcher would reach after copying both strings. */
+        size_t plen = strlen(pattern);
+        if (!(flags & GLOB_GENERAL) && star2 == pattern + plen - 2 && plen >= 3 && pattern[plen - 3] == '/') {
+                size_t want = count_slashes(pattern, plen - 2), seen = 0, end = 0;
+                for (; s[end] && seen < want; end++)
+                        seen += s[end] == '/';
+                char a[512], pre[2048];
+                if (seen < want)
+                        return 0;
+                if (plen - 2 < sizeof(a) && end < sizeof(pre)) {
+                        memcpy(a, pattern, plen - 2);
+                        a[plen - 2] = '\0';
+                        memcpy(pre, s, end);
+                        pre[end] = '\0';
+                        return fnmatch(a, pre, FNM_PATHNAME) == 0;
+                }
         }
 
         _cleanup_free_ char *p = strdup(pattern);
