@@ -68,10 +68,8 @@ static bool rate_allows(struct inspector *ins, const struct jsonrpc_msg *m, stru
         struct rule_decision d;
         uint64_t retry = 0, now_ms = now_ns / 1000000;
         struct rate_bucket *b = rules_tool_bucket(&ins->rules, t);
-        char at[RULE_POINTER_MAX];
         if (b) {
-                rule_format(at, sizeof(at), "%s/rate", t->pointer);
-                rate_check(b, now_ms, at, &d, &retry);
+                rate_check(b, now_ms, t->rate_pointer, &d, &retry);
                 if (!d.allow) {
                         refuse_request(ins, m, e, CODE_RATE_LIMITED, "rate_limited", &d, retry, now_ns, v);
                         return false;

@@ -22,6 +22,7 @@ struct deny_pattern {
 struct command_rule {
         char *pointer;                  /* into the arguments */
         char rule[RULE_POINTER_MAX];    /* /mcp/tools/<tool>/commands/<escaped pointer> */
+        char allow_rule[RULE_POINTER_MAX];      /* rule "/allow" */
         json_t *allow;                  /* array of strings, or NULL for "any but privileged" */
         struct deny_pattern *deny;
         size_t n_deny;
@@ -83,6 +84,7 @@ static int compile_one(struct command_rule *cr, const char *pointer, json_t *spe
 
         rule_format(cr->rule, sizeof(cr->rule), "%s", map_rule);
         rule_pointer_append(cr->rule, sizeof(cr->rule), pointer);
+        rule_format(cr->allow_rule, sizeof(cr->allow_rule), "%s/allow", cr->rule);
         if (!json_is_object(spec))
                 return mc_error_set(err, EINVAL, "%s: not an object", cr->rule);
         cr->pointer = strdup(pointer);
@@ -206,10 +208,9 @@ static void check_program(const struct command_rule *cr, const char *tok, size_t
 {
         const char *name = tok;
         size_t name_len = len;
-        char allow_rule[RULE_POINTER_MAX];
+        const char *allow_rule = cr->allow_rule;
         const char *slash = memrchr(tok, '/', len);
 
-        rule_format(allow_rule, sizeof(allow_rule), "%s/allow", cr->rule);
         if (slash && !(cr->allow && in_allow(cr->allow, tok, len, true))) {
                 if (!in_list(system_bin, ARRAY_SIZE(system_bin), tok, (size_t)(slash - tok)) ||
                     slash + 1 == tok + len) {

@@ -62,6 +62,9 @@ static int compile_rule(struct tool_rule *r, const char *name, json_t *spec,
         rule_format(r->pointer, sizeof(r->pointer), "/mcp/tools");
         if (!rule_pointer_append(r->pointer, sizeof(r->pointer), name))
                 return mc_error_set(err, ENAMETOOLONG, "/mcp/tools: tool name too long: %.64s", name);
+        rule_format(r->scopes_pointer, sizeof(r->scopes_pointer), "%s/scopes", r->pointer);
+        rule_format(r->paths_pointer, sizeof(r->paths_pointer), "%s/paths", r->pointer);
+        rule_format(r->rate_pointer, sizeof(r->rate_pointer), "%s/rate", r->pointer);
         if (s && !strcmp(s, "allow")) {
                 r->action = TOOL_ALLOW;
                 return 0;
@@ -167,8 +170,6 @@ bool tool_visible(const struct tool_rules *t, const char *name, size_t len)
 void tool_check_call(const struct tool_rule *rule, const struct scope_set *scopes,
                      const struct path_rules *paths, json_t *arguments, struct rule_decision *d)
 {
-        char at[RULE_POINTER_MAX];
-
         if (!rule) {
                 rule_deny(d, "/mcp/tools", "the policy has no rule for this tool");
                 return;
@@ -185,14 +186,12 @@ void tool_check_call(const struct tool_rule *rule, const struct scope_set *scope
                 return;
         }
         if (rule->scopes) {
-                rule_format(at, sizeof(at), "%s/scopes", rule->pointer);
-                scopes_check(scopes, rule->scopes, at, d);
+                scopes_check(scopes, rule->scopes, rule->scopes_pointer, d);
                 if (!d->allow)
                         return;
         }
         if (rule->paths) {
-                rule_format(at, sizeof(at), "%s/paths", rule->pointer);
-                path_check_arguments(paths, rule->paths, at, arguments, d);
+                path_check_arguments(paths, rule->paths, rule->paths_pointer, arguments, d);
                 if (!d->allow)
                         return;
         }

@@ -29,6 +29,9 @@ enum tool_action { TOOL_ALLOW, TOOL_DENY, TOOL_CHECK };
 struct tool_rule {
         const char *name;               /* the key in mcp.tools: "write_file", "git_*", "*" */
         char pointer[RULE_POINTER_MAX]; /* "/mcp/tools/write_file" (audit `rule`) */
+        /* pointer + "/scopes", "/paths", "/rate": the pointers its checks report, made once */
+        char scopes_pointer[RULE_POINTER_MAX], paths_pointer[RULE_POINTER_MAX];
+        char rate_pointer[RULE_POINTER_MAX];
         enum tool_action action;
         /* TOOL_CHECK only; each NULL when the rule does not say. Borrowed from the policy. */
         json_t *scopes;                 /* array of required scopes */

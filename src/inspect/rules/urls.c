@@ -38,6 +38,7 @@ struct allow_glob {
 struct url_rule {
         char *pointer;
         char rule[RULE_POINTER_MAX];
+        char allow_rule[RULE_POINTER_MAX];      /* rule "/allow", the refusals' pointer */
         struct allow_glob *allow;
         size_t n_allow;
 };
@@ -406,6 +407,7 @@ static int compile_one(struct url_rule *ur, const char *pointer, json_t *spec,
 
         rule_format(ur->rule, sizeof(ur->rule), "%s", map_rule);
         rule_pointer_append(ur->rule, sizeof(ur->rule), pointer);
+        rule_format(ur->allow_rule, sizeof(ur->allow_rule), "%s/allow", ur->rule);
         ur->pointer = strdup(pointer);
         if (!ur->pointer)
                 return mc_error_set(err, ENOMEM, "%s: out of memory", ur->rule);
@@ -488,9 +490,8 @@ static void check_url(const struct url_rule *ur, const char *s, size_t len,
         struct host h;
         const char *path, *why = NULL;
         size_t path_len;
-        char allow_rule[RULE_POINTER_MAX];
+        const char *allow_rule = ur->allow_rule;
 
-        rule_format(allow_rule, sizeof(allow_rule), "%s/allow", ur->rule);
         if (parse_url(s, len, scheme, &h, &path, &path_len, &why) < 0 ||
             build(scheme, &h, path, path_len, norm, sizeof(norm), &why) < 0) {
                 rule_deny(d, ur->rule, "URL refused: %s", why ? why : "cannot be parsed");
