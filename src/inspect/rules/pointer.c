@@ -7,10 +7,12 @@
 
 #include "util/cleanup.h"
 
-/* Decode one reference token (p..p+n) into a fresh string; NULL on a bad escape. */
-static char *decode_token(const char *p, size_t n, bool *bad)
+/* Decode one reference token (p..p+n) into small when it fits (the usual short key: no
+ * allocation on every call's every rule), else into a fresh string the caller frees; NULL on
+ * a bad escape or no memory. */
+static char *decode_token(const char *p, size_t n, char *small, size_t small_size, bool *bad)
 {
-        char *t = malloc(n + 1);
+        char *t = n < small_size ? small : malloc(n + 1);
         size_t k = 0;
 
         *bad = false;
@@ -26,7 +28,8 @@ static char *decode_token(const char *p, size_t n, bool *bad)
                         continue;
                 }
                 *bad = true;
-                free(t);
+                if (t != small)
+                        free(t);
                 return NULL;
         }
         t[k] = '\0';
@@ -92,10 +95,13 @@ int pointer_collect(json_t *root, const char *pointer, json_t **out, const char 
                         *out = TAKE_PTR(res);
                         return 0;
                 }
-                _cleanup_free_ char *tok = decode_token(p, n, &bad);
+                char small[128];
+                char *tok = decode_token(p, n, small, sizeof(small), &bad);
                 if (!tok)
                         return bad ? (*why = "bad \"~\" escape in pointer", -EINVAL) : -ENOMEM;
                 int r = step(&cur, tok, why);
+                if (tok != small)
+                        free(tok);
                 if (r < 0)
                         return r;
                 p += n;
