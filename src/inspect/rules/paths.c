@@ -290,7 +290,8 @@ static void forms_clear(struct forms *fs)
         fs->n = 0;
 }
 
-/* Add the lexical and the resolved form of one spelling s of the path. */
+/* Add the lexical and the resolved form of one spelling s of the path (one form when they
+ * are the same string). */
 static int forms_add(struct forms *fs, const struct path_rules *r, const char *s,
                      const char **why)
 {
@@ -312,6 +313,10 @@ static int forms_add(struct forms *fs, const struct path_rules *r, const char *s
         k = resolve(abs, &res, why);
         if (k < 0)
                 return k;
+        if (!strcmp(res, lex)) {
+                free(res);      /* no symlink on the way: the same form, checked once */
+                return 0;
+        }
         fs->f[fs->n++] = (struct form){ res, "resolved " };
         return 0;
 }
