@@ -304,8 +304,9 @@ static int parse_url(const char *s, size_t len, char *scheme, struct host *h,
         int r = parse_scheme(s, len, scheme, &auth, why);
         if (r < 0)
                 return r;
+        /* no NUL can occur here: every byte below 0x21 was refused above */
         size_t an = 0;
-        while (auth + an < end && !strchr("/?#", auth[an]))
+        while (auth + an < end && auth[an] != '/' && auth[an] != '?' && auth[an] != '#')
                 an++;
         if (memchr(auth, '@', an))
                 return *why = "userinfo (\"user@\") in the URL", -EINVAL;
@@ -314,7 +315,7 @@ static int parse_url(const char *s, size_t len, char *scheme, struct host *h,
                 return r;
         *path = auth + an;
         *path_len = 0;
-        while (*path + *path_len < end && !strchr("?#", (*path)[*path_len]))
+        while (*path + *path_len < end && (*path)[*path_len] != '?' && (*path)[*path_len] != '#')
                 (*path_len)++;
         return 0;
 }
