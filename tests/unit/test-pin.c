@@ -117,6 +117,15 @@ static void test_sessions(void)
         int r = pin_load(dir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &pin, &err);
         tap_ok(r < 0 && !pin && strstr(err.msg, "nobody else"), "a pin others can write is refused: %s", err.msg);
         chmod(path, 0600);
+
+        /* A FIFO in the pin's place is refused at once, not waited on. */
+        char saved[600];
+        snprintf(saved, sizeof(saved), "%s.saved", path);
+        tap_ok(rename(path, saved) == 0 && mkfifo(path, 0600) == 0, "put a FIFO in the pin's place");
+        r = pin_load(dir, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &pin, &err);
+        tap_ok(r < 0 && !pin && strstr(err.msg, "regular file"), "a FIFO is refused without waiting: %s", err.msg);
+        unlink(path);
+        rename(saved, path);
 }
 
 static void test_callable(void)

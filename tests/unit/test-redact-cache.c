@@ -159,6 +159,10 @@ int main(void)
         tap_ok(rebuilt(path, &st) && stat(target, &tst2) == 0 && same_file(&tst, &tst2),
                "a symlink is not followed: compiled anew, the link replaced, its target untouched");
 
+        /* A FIFO at the name: opening it must not wait for a writer. */
+        tap_ok(unlink(path) == 0 && mkfifo(path, 0600) == 0 && lstat(path, &st) == 0, "put a FIFO at the name");
+        tap_ok(rebuilt(path, &st), "a FIFO does not hang the start: compiled anew, replaced by a file");
+
         /* A cache directory that cannot exist: a file where a parent directory should be. */
         char blocked[512];
         snprintf(blocked, sizeof(blocked), "%s/file/hyperscan", base);

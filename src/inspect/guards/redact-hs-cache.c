@@ -121,7 +121,9 @@ void *redact_hs_cache_load(const char *key)
         _cleanup_free_ char *path = cache_path(key);
         if (!path)
                 return NULL;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO planted at the name must not hang the start (it then fails the
+         * regular-file test below); O_NOCTTY: nor may a terminal become ours */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0) {
                 if (errno != ENOENT)
                         log_debug("redaction cache: %s: %s; compiling", path, strerror(errno));
