@@ -26,6 +26,7 @@
 #include "sandbox/landlock.h"
 #include "sandbox/netcgroup.h"
 #include "util/cleanup.h"
+#include "util/files.h"
 #include "util/log.h"
 
 #define FS(x) LANDLOCK_ACCESS_FS_##x
@@ -75,17 +76,11 @@ static int add_pins(struct landlock_plan *plan, const char *state_home)
         _cleanup_free_ char *dir = state_home ? pin_dir(state_home) : NULL;
         if (!dir)
                 return state_home ? -ENOMEM : 0;
-        for (char *s = strchr(dir + 1, '/');; s = strchr(s + 1, '/')) {
-                if (s)
-                        *s = '\0';
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                        /* the first pin would fail the same way: nothing to grant */
-                        log_debug("self-confinement: no pins directory (%s: %s)", dir, strerror(errno));
-                        return 0;
-                }
-                if (!s)
-                        break;
-                *s = '/';
+        int r = mkdir_private_p(dir);
+        if (r < 0) {
+                /* the first pin would fail the same way: nothing to grant */
+                log_debug("self-confinement: no pins directory (%s: %s)", dir, strerror(-r));
+                return 0;
         }
         return add(plan, dir, RIGHTS_PINS);
 }
