@@ -148,6 +148,21 @@ static int sanitize_value(json_t **slot, const struct sanitize_hooks *hooks)
         }
 }
 
+/* A new object with f(value) under each of object v's keys (f returns a new reference);
+ * NULL when f or memory fails. */
+static json_t *map_members(json_t *v, json_t *(*f)(json_t *))
+{
+        json_t *o = json_object();
+        const char *key;
+        json_t *e;
+        json_object_foreach(v, key, e)
+                if (!o || json_object_set_new_nocheck(o, key, f(e)) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        return o;
+}
+
 static json_t *shape_of(json_t *v)
 {
         char tmp[48];
@@ -159,17 +174,7 @@ static json_t *shape_of(json_t *v)
         case JSON_REAL: return json_string("number");
         case JSON_TRUE: case JSON_FALSE: return json_string("boolean");
         case JSON_NULL: return json_string("null");
-        case JSON_OBJECT: {
-                json_t *o = json_object();
-                const char *key;
-                json_t *e;
-                json_object_foreach(v, key, e)
-                        if (!o || json_object_set_new(o, key, shape_of(e)) < 0) {
-                                json_decref(o);
-                                return NULL;
-                        }
-                return o;
-        }
+        case JSON_OBJECT: return map_members(v, shape_of);
         case JSON_ARRAY: {
                 json_t *a = json_array();
                 size_t n = json_array_size(v);
@@ -201,17 +206,8 @@ json_t *sanitize_arguments(const char *raw, size_t len, enum args_mode mode,
  * the containers only. */
 static json_t *copy_containers(json_t *v)
 {
-        if (json_is_object(v)) {
-                json_t *o = json_object();
-                const char *key;
-                json_t *e;
-                json_object_foreach(v, key, e)
-                        if (!o || json_object_set_new_nocheck(o, key, copy_containers(e)) < 0) {
-                                json_decref(o);
-                                return NULL;
-                        }
-                return o;
-        }
+        if (json_is_object(v))
+                return map_members(v, copy_containers);
         if (json_is_array(v)) {
                 json_t *a = json_array();
                 size_t i;
