@@ -15,13 +15,16 @@
 /* The values pointer reaches, as compact JSON ("[...]"), or "error <why>". */
 static void reaches(json_t *root, const char *pointer, const char *want, const char *name)
 {
-        _cleanup_json_ json_t *vals = NULL;
+        _cleanup_json_ json_t *vals = json_array();
+        struct pointer_hits hits;
         const char *why = NULL;
         char got[512];
-        int r = pointer_collect(root, pointer, &vals, &why);
+        int r = pointer_reach(root, pointer, &hits, &why);
         if (r < 0) {
                 snprintf(got, sizeof(got), "error %s", r == -EINVAL && why ? why : strerror(-r));
         } else {
+                for (size_t i = 0; i < pointer_hits_count(&hits); i++)
+                        json_array_append(vals, pointer_hits_get(&hits, i));
                 char *d = json_dumps(vals, JSON_COMPACT | JSON_ENCODE_ANY);
                 snprintf(got, sizeof(got), "%s", d ? d : "(null)");
                 free(d);
@@ -34,10 +37,10 @@ int main(void)
         char long_key[301];
         memset(long_key, 'k', sizeof(long_key) - 1);
         long_key[sizeof(long_key) - 1] = '\0';
-        _cleanup_json_ json_t *root = json_pack("{s:s, s:s, s:s, s:[s,s], s:{s:s}, s:i, s:s}",
+        _cleanup_json_ json_t *root = json_pack("{s:s, s:s, s:s, s:[s,s], s:{s:s}, s:i, s:s, s:[]}",
                                                 "path", "/tmp/a", "a/b", "slash", "m~n", "tilde",
                                                 "paths", "/x", "/y", "opts", "target", "/t",
-                                                "n", 3, long_key, "long");
+                                                "n", 3, long_key, "long", "none");
         char long_ptr[310], long_bad[310];
         snprintf(long_ptr, sizeof(long_ptr), "/%s", long_key);
         snprintf(long_bad, sizeof(long_bad), "/%s~2", long_key);
@@ -49,6 +52,7 @@ int main(void)
         reaches(root, "/paths/1", "[\"/y\"]", "an index");
         reaches(root, "/opts/target", "[\"/t\"]", "a nested member");
         reaches(root, "/absent", "[]", "an absent member reaches nothing");
+        reaches(root, "/none/*", "[]", "a final * over an empty array reaches nothing");
         reaches(root, long_ptr, "[\"long\"]", "a key longer than the decoder's stack buffer");
         reaches(root, "/m~2n", "error bad \"~\" escape in pointer", "~2 is refused");
         reaches(root, long_bad, "error bad \"~\" escape in pointer", "~2 in a long key is refused");

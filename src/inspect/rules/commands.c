@@ -16,6 +16,7 @@
 
 struct deny_pattern {
         pcre2_code *code;
+        pcre2_match_data *md;           /* made once: the relay checks one call at a time */
         char rule[RULE_POINTER_MAX];
 };
 
@@ -68,6 +69,9 @@ static int compile_deny(struct command_rule *cr, json_t *list, struct mc_error *
                                             dp->rule, (size_t)off, (const char *)msg);
                 }
                 cr->n_deny++;
+                dp->md = pcre2_match_data_create_from_pattern(dp->code, NULL);
+                if (!dp->md)
+                        return mc_error_set(err, ENOMEM, "%s: out of memory", dp->rule);
                 /* JIT is an optimisation: without it (no JIT support, W^X policy) the
                  * interpreter gives the same answers. */
                 (void)pcre2_jit_compile(dp->code, PCRE2_JIT_COMPLETE);
@@ -138,8 +142,10 @@ void command_rules_free(struct command_rules *c)
         if (!c)
                 return;
         for (size_t i = 0; i < c->n; i++) {
-                for (size_t j = 0; j < c->v[i].n_deny; j++)
+                for (size_t j = 0; j < c->v[i].n_deny; j++) {
+                        pcre2_match_data_free(c->v[i].deny[j].md);
                         pcre2_code_free(c->v[i].deny[j].code);
+                }
                 free(c->v[i].deny);
                 free(c->v[i].pointer);
                 json_decref(c->v[i].allow);
@@ -268,10 +274,7 @@ static void check_deny(const struct command_rule *cr, const char *line, size_t l
                        struct rule_decision *d)
 {
         for (size_t i = 0; i < cr->n_deny; i++) {
-                pcre2_match_data *md = pcre2_match_data_create_from_pattern(cr->deny[i].code, NULL);
-                int rc = md ? pcre2_match(cr->deny[i].code, (PCRE2_SPTR)line, len, 0, 0, md, NULL)
-                            : PCRE2_ERROR_NOMEMORY;
-                pcre2_match_data_free(md);
+                int rc = pcre2_match(cr->deny[i].code, (PCRE2_SPTR)line, len, 0, 0, cr->deny[i].md, NULL);
                 if (rc == PCRE2_ERROR_NOMATCH)
                         continue;
                 if (rc >= 0)
@@ -298,14 +301,12 @@ static void check_line(const struct command_rule *cr, const char *line, size_t l
                 check_deny(cr, line, len, d);
 }
 
-/* A string as is; an argv array joined with single spaces. */
-static int command_text(json_t *v, struct buf *out)
+/* An argv array joined with single spaces (a string is checked as it is). */
+static int argv_text(json_t *v, struct buf *out)
 {
         size_t i;
         json_t *e;
 
-        if (json_is_string(v))
-                return buf_append(out, json_string_value(v), json_string_length(v));
         if (!json_is_array(v) || json_array_size(v) == 0)
                 return -EINVAL;
         json_array_foreach(v, i, e) {
@@ -322,21 +323,23 @@ static int command_text(json_t *v, struct buf *out)
         return 0;
 }
 
-static void check_values(const struct command_rule *cr, json_t *vals, struct rule_decision *d)
+static void check_values(const struct command_rule *cr, const struct pointer_hits *vals,
+                         struct rule_decision *d)
 {
-        size_t i;
-        json_t *v;
-
-        json_array_foreach(vals, i, v) {
+        for (size_t i = 0; i < pointer_hits_count(vals); i++) {
+                json_t *v = pointer_hits_get(vals, i);
                 _cleanup_buf_ struct buf text = { 0 };
-                int r = command_text(v, &text);
+                int r = json_is_string(v) ? 0 : argv_text(v, &text);
                 if (r < 0) {
                         rule_deny(d, cr->rule, "argument %s %s", cr->pointer,
                                   r == -EINVAL ? "is not a command line or argv"
                                                : "cannot be checked (out of memory)");
                         return;
                 }
-                check_line(cr, text.data ? text.data : "", text.len, d);
+                if (json_is_string(v))
+                        check_line(cr, json_string_value(v), json_string_length(v), d);
+                else
+                        check_line(cr, text.data ? text.data : "", text.len, d);
                 if (!d->allow) {
                         char at[RULE_POINTER_MAX + 16];
                         rule_format(at, sizeof(at), "argument %s", cr->pointer);
@@ -350,15 +353,15 @@ void command_check_arguments(const struct command_rules *c, json_t *arguments,
                              struct rule_decision *d)
 {
         for (size_t i = 0; c && i < c->n; i++) {
-                _cleanup_json_ json_t *vals = NULL;
+                struct pointer_hits vals;
                 const char *why = NULL;
-                if (pointer_collect(arguments, c->v[i].pointer, &vals, &why) < 0) {
+                if (pointer_reach(arguments, c->v[i].pointer, &vals, &why) < 0) {
                         rule_deny(d, c->v[i].rule, "argument %s: %s", c->v[i].pointer,
                                   why ? why : "cannot be checked (out of memory)");
                         return;
                 }
                 rule_allow(d, c->v[i].rule);
-                check_values(&c->v[i], vals, d);
+                check_values(&c->v[i], &vals, d);
                 if (!d->allow)
                         return;
         }

@@ -421,6 +421,10 @@ static int collect_forms(const struct path_rules *r, const char *arg, struct for
                 if (!raw)
                         return -EINVAL;
         }
+        /* No escape: the decoded spelling is raw itself, already held to UTF-8 (refuse_early
+         * checked arg, and raw is arg or its tail after an ASCII prefix). */
+        if (!strchr(raw, '%'))
+                return forms_add(fs, r, raw, why);
         k = percent_decode(raw, uri, &decoded, &dlen);
         if (k == -EINVAL)
                 return *why = "bad percent-escape in file:// URI", k;
@@ -591,6 +595,15 @@ bool path_rules_empty(const struct path_rules *r)
         return !r || r->n_roots == 0;
 }
 
+/* The rule pointer of one key of a tool's "paths" map, made only when it is named in a
+ * refusal (an allowed path is recorded with the map's own pointer). */
+static const char *key_rule(char *rule, size_t size, const char *map_rule, const char *key)
+{
+        rule_format(rule, size, "%s", map_rule);
+        rule_pointer_append(rule, size, key);
+        return rule;
+}
+
 void path_check_arguments(const struct path_rules *r, json_t *paths_map, const char *map_rule,
                           json_t *arguments, struct rule_decision *d)
 {
@@ -600,24 +613,24 @@ void path_check_arguments(const struct path_rules *r, json_t *paths_map, const c
         json_object_foreach(paths_map, key, mode_v) {
                 char rule[RULE_POINTER_MAX];
                 const char *m = json_string_value(mode_v), *why = NULL;
-                _cleanup_json_ json_t *vals = NULL;
-                size_t i;
-                json_t *v;
+                struct pointer_hits vals;
 
-                rule_format(rule, sizeof(rule), "%s", map_rule);
-                rule_pointer_append(rule, sizeof(rule), key);
                 if (!m || (strcmp(m, "read") && strcmp(m, "write"))) {
-                        rule_deny(d, rule, "path mode is neither \"read\" nor \"write\"");
+                        rule_deny(d, key_rule(rule, sizeof(rule), map_rule, key),
+                                  "path mode is neither \"read\" nor \"write\"");
                         return;
                 }
-                int k = pointer_collect(arguments, key, &vals, &why);
+                int k = pointer_reach(arguments, key, &vals, &why);
                 if (k < 0) {
-                        rule_deny(d, rule, "argument %s: %s", key, why ? why : "out of memory");
+                        rule_deny(d, key_rule(rule, sizeof(rule), map_rule, key), "argument %s: %s", key,
+                                  why ? why : "out of memory");
                         return;
                 }
-                json_array_foreach(vals, i, v) {
+                for (size_t i = 0; i < pointer_hits_count(&vals); i++) {
+                        json_t *v = pointer_hits_get(&vals, i);
                         if (!json_is_string(v)) {
-                                rule_deny(d, rule, "argument %s is not a string", key);
+                                rule_deny(d, key_rule(rule, sizeof(rule), map_rule, key),
+                                          "argument %s is not a string", key);
                                 return;
                         }
                         path_check(r, json_string_value(v), json_string_length(v),

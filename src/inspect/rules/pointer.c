@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/cleanup.h"
 
 /* Decode one reference token (p..p+n) into small when it fits (the usual short key: no
  * allocation on every call's every rule), else into a fresh string the caller frees; NULL on
@@ -69,14 +68,12 @@ static int step(json_t **cur, const char *token, const char **why)
                -EINVAL;
 }
 
-int pointer_collect(json_t *root, const char *pointer, json_t **out, const char **why)
+int pointer_reach(json_t *root, const char *pointer, struct pointer_hits *out, const char **why)
 {
-        _cleanup_json_ json_t *res = json_array();
         json_t *cur = root;
         const char *p = pointer;
 
-        if (!res)
-                return -ENOMEM;
+        *out = (struct pointer_hits){ 0 };
         if (*p && *p != '/')
                 return *why = "pointer does not start with \"/\"", -EINVAL;
         while (cur && *p == '/') {
@@ -87,12 +84,7 @@ int pointer_collect(json_t *root, const char *pointer, json_t **out, const char 
                         if (!json_is_array(cur))
                                 return *why = "\"*\" applied to a value that is not an array",
                                        -EINVAL;
-                        size_t i;
-                        json_t *v;
-                        json_array_foreach(cur, i, v)
-                                if (json_array_append(res, v) < 0)
-                                        return -ENOMEM;
-                        *out = TAKE_PTR(res);
+                        out->each = cur;
                         return 0;
                 }
                 char small[128];
@@ -106,8 +98,6 @@ int pointer_collect(json_t *root, const char *pointer, json_t **out, const char 
                         return r;
                 p += n;
         }
-        if (cur && json_array_append(res, cur) < 0)
-                return -ENOMEM;
-        *out = TAKE_PTR(res);
+        out->one = cur;
         return 0;
 }

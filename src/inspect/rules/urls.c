@@ -28,6 +28,7 @@ struct host {
         unsigned char addr[16];             /* network order; IPv4 in the first 4 bytes */
         long port;                          /* -1: none given */
 };
+_Static_assert(sizeof(((struct host *)0)->name) >= 300, "a host name up to parse_authority's 299 bytes fits");
 
 struct allow_glob {
         char *glob;             /* normalised */
@@ -108,14 +109,15 @@ static int parse_name(char *h, struct host *out, const char **why)
         if (strchr(h, '%'))
                 return *why = "percent-escape in the host", -EINVAL;
         for (size_t i = 0; i < n; i++) {
-                h[i] = (char)tolower((unsigned char)h[i]);
-                if (!isalnum((unsigned char)h[i]) && !strchr("-._", h[i]))
+                char c = h[i] >= 'A' && h[i] <= 'Z' ? (char)(h[i] - 'A' + 'a') : h[i];
+                h[i] = c;
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
                         return *why = "invalid character in the host", -EINVAL;
                 if (h[i] == '.' && (i == 0 || h[i - 1] == '.'))
                         return *why = "empty label in the host", -EINVAL;
         }
         if (!looks_numeric(h)) {
-                rule_format(out->name, sizeof(out->name), "%s", h);
+                memcpy(out->name, h, n + 1);    /* n < 300 (parse_authority's buffer) */
                 return 0;
         }
         if (inet_aton(h, &a4) == 0)
@@ -210,11 +212,11 @@ static int hexval(char c)
  * upper-case the hex of the rest, and remove "." and ".." segments (RFC 3986 5.2.4). */
 static int normalise_path(const char *p, size_t n, char *out, size_t size, const char **why)
 {
-        _cleanup_free_ char *dec = malloc(n + 2);
+        char dec[URL_MAX + 2];  /* decoding never lengthens: "%XX" becomes 1 or 3 bytes */
         size_t k = 0, o = 0;
 
-        if (!dec)
-                return *why = "out of memory", -ENOMEM;
+        if (n > URL_MAX)
+                return *why = "URL too long", -EINVAL;
         for (size_t i = 0; i < n; i++) {
                 if (p[i] != '%') {
                         dec[k++] = p[i];
@@ -518,17 +520,16 @@ void url_check_arguments(const struct url_rules *u, json_t *arguments, struct ru
         rule_allow(d, u ? u->map_rule : "");
         for (size_t i = 0; u && i < u->n; i++) {
                 const struct url_rule *ur = &u->v[i];
-                _cleanup_json_ json_t *vals = NULL;
+                struct pointer_hits vals;
                 const char *why = NULL;
-                size_t j;
-                json_t *v;
 
-                if (pointer_collect(arguments, ur->pointer, &vals, &why) < 0) {
+                if (pointer_reach(arguments, ur->pointer, &vals, &why) < 0) {
                         rule_deny(d, ur->rule, "argument %s: %s", ur->pointer,
                                   why ? why : "cannot be checked (out of memory)");
                         return;
                 }
-                json_array_foreach(vals, j, v) {
+                for (size_t j = 0; j < pointer_hits_count(&vals); j++) {
+                        json_t *v = pointer_hits_get(&vals, j);
                         if (!json_is_string(v)) {
                                 rule_deny(d, ur->rule, "argument %s is not a string", ur->pointer);
                                 return;
