@@ -44,8 +44,10 @@ static const char *const ALLOWED[] = {
         "wait4", "waitid",
         /* files, each also under Landlock: the audit log reopened on SIGHUP, pins written
          * (a temporary renamed over the pin), the kill switch stat()ed, the cgroup leaves
-         * read and removed, /proc/PID/status of a seccomp violation */
-        "open", "openat", "fstat", "newfstatat", "stat", "lstat", "statx", "statfs", "fstatfs",
+         * read and removed, /proc/PID/status of a seccomp violation; openat2 with O_PATH
+         * is the path rule's symlink check (inspect/rules/paths.c), which opens nothing
+         * for reading or writing */
+        "open", "openat", "openat2", "fstat", "newfstatat", "stat", "lstat", "statx", "statfs", "fstatfs",
         "readlink", "readlinkat", "access", "faccessat", "faccessat2", "getdents64",
         "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
         "fchmod",

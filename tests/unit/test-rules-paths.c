@@ -42,6 +42,9 @@ static void make_tree(void)
         snprintf(p, sizeof(p), "%s/root/link", base);
         if (symlink("/etc", p) < 0)
                 abort();
+        snprintf(p, sizeof(p), "%s/root/sub/fifo", base);
+        if (mkfifo(p, 0600) < 0)
+                abort();
         snprintf(p, sizeof(p), "%s/root/rw/dangling", base);
         char target[PATH_MAX + 64];
         snprintf(target, sizeof(target), "%s/outside/created-by-write", base);
@@ -152,6 +155,10 @@ static void edge_rows(void)
         expect(true, PATH_READ, "", NULL);
         expect(true, PATH_WRITE, "%s/rw", NULL);
         expect(true, PATH_READ, "%s/rw/../sub/file", NULL);
+        /* no symlink on the way (one openat2 decides): ".." steps to the real parent */
+        expect(false, PATH_WRITE, "%s/rw/../sub/file", "/mcp/paths/read/0");
+        expect(false, PATH_READ, "%s/rw/../../outside/secret", "/mcp/paths/read");
+        expect(true, PATH_READ, "%s/sub/fifo", NULL);      /* checked without opening it */
         expect(false, PATH_READ, "file://evil.example%s/sub/file", NULL);
         expect(false, PATH_READ, "file:%s/sub/file", NULL);
         expect(false, PATH_READ, "file://%s/sub/file?x=1", NULL);
