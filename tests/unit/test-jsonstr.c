@@ -178,6 +178,84 @@ static void test_empty_and_nested(void)
         buf_free(&paths);
 }
 
+/* One escape of cp's byte or character as a peer might write it: plain, short form, \u00XX,
+ * or (for '/') "\/". */
+static void put_spelled(struct buf *b, unsigned char c, unsigned how)
+{
+        static const char hex[] = "0123456789abcdef";
+        char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+        if (c == '"' || c == '\\' || c < 0x20 || how % 3 == 0) {
+                if (c == '\n' && how % 2)
+                        buf_append(b, "\\n", 2);
+                else if (c == '"' && how % 2)
+                        buf_append(b, "\\\"", 2);
+                else if (c == '\\' && how % 2)
+                        buf_append(b, "\\\\", 2);
+                else if (c < 0x80)
+                        buf_append(b, u, 6);
+                else
+                        buf_append(b, (const char *)&c, 1);
+        } else if (c == '/' && how % 2) {
+                buf_append(b, "\\/", 2);
+        } else {
+                buf_append(b, (const char *)&c, 1);
+        }
+}
+
+/* Strings of every length up to 80 with escapes at every offset (across the walk's 16-byte
+ * steps), runs of escaped backslashes before quotes, surrogate pairs (jansson refuses a
+ * lone surrogate, which test_escapes covers): the walk's decoded text must be what jansson decodes from the same string, and the
+ * message must be handed back unchanged. */
+static void test_decode_matches_jansson(void)
+{
+        static const unsigned char alphabet[] = { 'a', 'b', 'x', ' ', '\n', '"', '\\', '/', '\t', 0x01, 0x7f };
+        unsigned seed = 12345, bad = 0, total = 0;
+        for (unsigned len = 0; len <= 80; len++) {
+                for (unsigned round = 0; round < 40; round++, total++) {
+                        struct buf msg = { 0 }, res = { 0 }, seen = { 0 };
+                        buf_append(&msg, "{\"k\":[\"", 7);
+                        for (unsigned i = 0; i < len; i++) {
+                                seed = seed * 1103515245u + 12345u;
+                                unsigned r = seed >> 16;
+                                if (r % 29 == 0)
+                                        buf_append(&msg, "\\ud83d\\ude00", 12);      /* a pair */
+                                else if (r % 31 == 0)
+                                        buf_append(&msg, "\\uD83D\\uDE4F", 12);      /* upper-case hex */
+                                else
+                                        put_spelled(&msg, alphabet[r % sizeof(alphabet)], r >> 5);
+                        }
+                        buf_append(&msg, "\"]}", 3);
+                        buf_append(&msg, "", 1);
+                        json_error_t e;
+                        json_t *j = json_loads(msg.data, JSON_ALLOW_NUL, &e);
+                        json_t *str = json_array_get(json_object_get(j, "k"), 0);
+                        int rc = walk(msg.data, "", &res, NULL, &seen);
+                        /* seen holds the text plus "\n"; upcase_a may have changed the message,
+                         * so compare the text the transform saw */
+                        bool ok = j && str && rc >= 0 && seen.len == json_string_length(str) + 2 &&
+                                  !memcmp(seen.data, json_string_value(str), json_string_length(str));
+                        if (!ok && bad++ < 3)
+                                printf("#   mismatch for %s\n", msg.data);
+                        json_decref(j);
+                        buf_free(&msg);
+                        buf_free(&res);
+                        buf_free(&seen);
+                }
+        }
+        tap_ok(bad == 0, "decoded text equals jansson's for %u generated strings (%u differ)", total, bad);
+}
+
+static void test_malformed_escapes(void)
+{
+        static const char *const bad[] = { "[\"\\u12\"]", "[\"\\u12zz\"]", "[\"\\q\"]", "[\"abc\\", "[\"\\u\"]" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct buf res = { 0 };
+                int rc = walk(bad[i], "", &res, NULL, NULL);
+                tap_ok(rc < 0, "malformed escape refused: %s", bad[i]);
+                buf_free(&res);
+        }
+}
+
 int main(void)
 {
         test_keys_and_bytes();
@@ -187,5 +265,7 @@ int main(void)
         test_scope();
         test_escaped_keys_in_scope();
         test_empty_and_nested();
+        test_decode_matches_jansson();
+        test_malformed_escapes();
         return tap_done();
 }

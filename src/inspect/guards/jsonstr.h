@@ -35,7 +35,7 @@ struct jsonstr_frame {
 
 struct jsonstr_iter {
         const char *msg;
-        size_t len, pos, end;           /* the walk covers [pos, end): the scoped value */
+        size_t len, pos, end;           /* the walk starts at the scoped value, ends where it closes */
         int state;
         struct jsonstr_frame stack[JSONSTR_MAX_DEPTH];
         size_t depth;
