@@ -415,9 +415,140 @@ static void test_gate_padded(void)
         tap_ok(same, "the gate on a padded copy classifies only what the text fills: same bits at every length");
 }
 
+/* The gate's meaning, byte by byte: a trigger byte, a group of four digits not preceded by a
+ * digit or a letter, or two capitals and two digits. In a padded copy (`avail` < GATE_READ)
+ * trigger bits come only from the 16-byte chunks that hold text: what the SSE2 path
+ * classifies, which matters only where 0 is a trigger byte. */
+static bool ref_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static bool ref_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static bool ref_word(unsigned char c) { return ref_digit(c) || ref_upper(c) || (c >= 'a' && c <= 'z'); }
+
+static uint64_t ref_gate(const unsigned char *bytes, unsigned n, bool digits, const unsigned char *t,
+                         size_t avail)
+{
+        uint64_t m = 0;
+        size_t live = avail >= 64 ? 64 : (avail + 15) / 16 * 16;
+        for (size_t k = 0; k < 64; k++) {
+                bool hit = false;
+                for (unsigned i = 0; i < n && k < live; i++)
+                        hit |= t[k] == bytes[i];
+                if (digits) {
+                        hit |= ref_digit(t[k]) && ref_digit(t[k + 1]) && ref_digit(t[k + 2]) && ref_digit(t[k + 3]) &&
+                               !ref_word(t[(ptrdiff_t)k - 1]);
+                        hit |= ref_upper(t[k]) && ref_upper(t[k + 1]) && ref_digit(t[k + 2]) && ref_digit(t[k + 3]);
+                }
+                m |= (uint64_t)hit << k;
+        }
+        return m;
+}
+
+static unsigned rnd(unsigned *seed)
+{
+        *seed = *seed * 1103515245u + 12345u;
+        return *seed >> 16;
+}
+
+/* A byte that exercises the classes and their edges: digits in runs, capitals, letters, the
+ * neighbours of each range, separators, trigger bytes, bytes >= 0x80 that are a class byte
+ * with the top bit set, and zeros. */
+static unsigned char gate_byte(unsigned *seed, const unsigned char *bytes, unsigned n, unsigned mix)
+{
+        static const char edges[] = "/:@[`{09AZaz -._\x7f";
+        static const unsigned char high[] = { 0x80, 0xb0, 0xb9, 0xc1, 0xda, 0xe1, 0xfa, 0xff, 0xa0, 0xdf };
+        unsigned r = rnd(seed) % 16;
+        if (mix == 0)
+                return (unsigned char)rnd(seed);
+        if (r < 6)
+                return (unsigned char)('0' + rnd(seed) % 10);
+        if (r < 8)
+                return (unsigned char)('A' + rnd(seed) % 26);
+        if (r < 9)
+                return (unsigned char)('a' + rnd(seed) % 26);
+        if (r < 11)
+                return (unsigned char)edges[rnd(seed) % (sizeof(edges) - 1)];
+        if (r < 13 && n)
+                return bytes[rnd(seed) % n];
+        if (r < 15)
+                return high[rnd(seed) % sizeof(high)];
+        return 0;
+}
+
+/* The AVX2 path (where the CPU has it) against the SSE2 path against ref_gate, for every
+ * entry point, on random and adversarial blocks: no trigger bytes, one (the compare loop), a
+ * few and 32 ASCII ones (the nibble tables, with 0 and 0x7f at their edges), and sets with
+ * bytes >= 0x80 (the compare loop again), each with and without digit rules. */
+static void test_gate_paths(void)
+{
+        static const struct {
+                const char *bytes;
+                unsigned n;
+        } sets[] = {
+                { "", 0 },
+                { "@", 1 },
+                { "_-k@", 4 },
+                { "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", 32 },
+                { "\0\x7f" "Az\x10p~", 7 },
+                { "_-k@\x80", 5 },
+                { "_-k@\x80\xc3\xff", 7 },
+                { "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}\xe2", 32 },
+        };
+        enum { MAXB = 6, LEN = 64 * (MAXB - 1) + GATE_READ };
+        unsigned seed = 4242;
+        size_t checked = 0, bad = 0;
+        bool avx2 = false;
+        for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+                const unsigned char *bytes = (const unsigned char *)sets[s].bytes;
+                unsigned n = sets[s].n;
+                for (int digits = 0; digits < 2; digits++) {
+                        struct gate fast, sse;
+                        gate_init(&fast, bytes, n, digits);
+                        gate_init(&sse, bytes, n, digits);
+                        sse.avx2 = false;
+                        avx2 |= fast.avx2;
+                        for (int round = 0; round < 3000; round++) {
+                                unsigned char buf[1 + LEN];
+                                unsigned mix = round % 4;
+                                for (size_t i = 0; i < sizeof(buf); i++)
+                                        buf[i] = gate_byte(&seed, bytes, n, mix);
+                                const unsigned char *t = buf + 1;
+                                /* whole blocks, one at a time and as a run */
+                                size_t nb = 1 + rnd(&seed) % MAXB;
+                                uint64_t run_fast[MAXB], run_sse[MAXB];
+                                gate_blocks(&fast, t, nb, run_fast);
+                                gate_blocks(&sse, t, nb, run_sse);
+                                for (size_t b = 0; b < nb; b++) {
+                                        uint64_t want = ref_gate(bytes, n, digits, t + 64 * b, GATE_READ);
+                                        uint64_t got[4] = { gate_block64(&fast, t + 64 * b), gate_block64(&sse, t + 64 * b),
+                                                            run_fast[b], run_sse[b] };
+                                        for (int j = 0; j < 4; j++, checked++)
+                                                if (got[j] != want && bad++ < 5)
+                                                        printf("# set %zu digits=%d block %zu of %zu: path %d %016llx, "
+                                                               "reference %016llx\n", s, digits, b, nb, j,
+                                                               (unsigned long long)got[j], (unsigned long long)want);
+                                }
+                                /* a padded copy: text, then zeros up to GATE_READ */
+                                size_t avail = rnd(&seed) % (GATE_READ + 1);
+                                memset(buf + 1 + avail, 0, GATE_READ - avail);
+                                uint64_t want = ref_gate(bytes, n, digits, t, avail);
+                                uint64_t got[2] = { gate_block_padded(&fast, t, avail), gate_block_padded(&sse, t, avail) };
+                                for (int j = 0; j < 2; j++, checked++)
+                                        if (got[j] != want && bad++ < 5)
+                                                printf("# set %zu digits=%d padded avail=%zu: path %d %016llx, "
+                                                       "reference %016llx\n", s, digits, avail, j,
+                                                       (unsigned long long)got[j], (unsigned long long)want);
+                        }
+                }
+        }
+        if (!avx2)
+                printf("# no AVX2 on this CPU: the SSE2 path against the reference only\n");
+        tap_ok(bad == 0, "the gate's AVX2 and SSE2 paths equal a byte-by-byte reference (%zu of %zu results differ)",
+               bad, checked);
+}
+
 int main(void)
 {
         test_gate_padded();
+        test_gate_paths();
         struct redactor *r = make(full_policy, NULL);
         tap_ok(r != NULL, "redactor compiled from a policy with every catalogue, custom patterns and allow entries");
         if (!r)

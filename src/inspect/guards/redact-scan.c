@@ -455,6 +455,26 @@ static int scan_bytes(struct scan *sc)
         return 0;
 }
 
+/* The candidates of the block at i, in order; done: where the last match attempt ended. */
+static int scan_block(struct scan *sc, uint64_t m, size_t i, size_t *done)
+{
+        while (m) {
+                size_t pos = i + (size_t)__builtin_ctzll(m);
+                m &= m - 1;
+                if (pos < *done)
+                        continue;
+                size_t next;
+                int rc = dispatch(sc, pos, *done, &next);
+                if (rc < 0)
+                        return rc;
+                *done = next;
+        }
+        return 0;
+}
+
+/* Blocks the gate classifies per call in the body of a text (2 KiB). */
+#define GATE_BATCH 32
+
 static int scan_gate(struct scan *sc)
 {
         const struct gate *g = gate_for(sc->r, sc->mask, sc->digits_only);
@@ -464,30 +484,30 @@ static int scan_gate(struct scan *sc)
                 return 0;
         const unsigned char *t = (const unsigned char *)sc->t;
         size_t n = sc->len, done = 0;
-        for (size_t i = 0; i < n; i += 64) {
-                uint64_t m;
+        for (size_t i = 0; i < n;) {
+                int rc;
                 if (i > 0 && n - i >= GATE_READ) {
-                        m = gate_block64(g, t + i);
-                } else {
-                        unsigned char pad[GATE_READ + 1] = { 0 };
-                        size_t k = n - i < GATE_READ ? n - i : GATE_READ;
-                        pad[0] = i ? t[i - 1] : 0;
-                        memcpy(pad + 1, t + i, k);
-                        m = gate_block_padded(g, pad + 1, k);
-                        if (n - i < 64)
-                                m &= (UINT64_C(1) << (n - i)) - 1;
+                        /* the body: every block with its look-ahead inside the text */
+                        uint64_t ms[GATE_BATCH];
+                        size_t nb = (n - i - GATE_READ) / 64 + 1;
+                        if (nb > GATE_BATCH)
+                                nb = GATE_BATCH;
+                        gate_blocks(g, t + i, nb, ms);
+                        for (size_t b = 0; b < nb; b++, i += 64)
+                                if (ms[b] && (rc = scan_block(sc, ms[b], i, &done)) < 0)
+                                        return rc;
+                        continue;
                 }
-                while (m) {
-                        size_t pos = i + (size_t)__builtin_ctzll(m);
-                        m &= m - 1;
-                        if (pos < done)
-                                continue;
-                        size_t next;
-                        int rc = dispatch(sc, pos, done, &next);
-                        if (rc < 0)
-                                return rc;
-                        done = next;
-                }
+                unsigned char pad[GATE_READ + 1] = { 0 };
+                size_t k = n - i < GATE_READ ? n - i : GATE_READ;
+                pad[0] = i ? t[i - 1] : 0;
+                memcpy(pad + 1, t + i, k);
+                uint64_t m = gate_block_padded(g, pad + 1, k);
+                if (n - i < 64)
+                        m &= (UINT64_C(1) << (n - i)) - 1;
+                if ((rc = scan_block(sc, m, i, &done)) < 0)
+                        return rc;
+                i += 64;
         }
         return 0;
 }
