@@ -5,8 +5,10 @@
 #include "sandbox/enter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -164,8 +166,33 @@ static _Noreturn void become_init(const struct sandbox_setup *s)
         init_run(server, fallback);
 }
 
+/* Whether mcpcage has a controlling terminal (asked before the new root hides /dev/tty).
+ * Only ENXIO is a clear "none"; anything else counts as one, which keeps the new session. */
+static bool has_controlling_tty(void)
+{
+        int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0) {
+                close(fd);
+                return true;
+        }
+        return errno != ENXIO;
+}
+
+/* Out of the host's process group, so kill(0, ...) or a signal to mcpcage's group (a
+ * host's Ctrl-C, or a server's kill(0)) never crosses the sandbox's edge in either
+ * direction. With a controlling terminal, a new session too: no terminal to push input
+ * into (TIOCSTI; seccomp refuses it as well) and none of the host's job control. Without
+ * one (a desktop host, CI, the bench) a new session adds nothing to that, and it costs:
+ * the scheduler puts each session in its own autogroup, and a wake-up across autogroups
+ * took ~6 us more per message round trip here (tests/bench/README.md). */
+static void leave_host_group(bool ctty)
+{
+        if (ctty ? setsid() < 0 : setpgid(0, 0) < 0)
+                die_errno(errno, ctty ? "setsid" : "setpgid");
+}
+
 /* Namespaces: pid 1 of new user, mount, pid, ipc, uts (and net) namespaces. */
-static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
+static _Noreturn void enter_namespaces(const struct sandbox_setup *s, bool ctty)
 {
         /* After mcpcage placed us in our cgroup, so the namespace's root is that cgroup. */
         if (s->refuse_userns == REFUSE_USERNS_AT_MOUNT)
@@ -181,9 +208,7 @@ static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
          * proxy serves (network "filtered"), handed to mcpcage before anything is exec'd. */
         netns_enter(&s->net);
         mounts_build_root(&s->mounts, s->shm_data, s->legacy_mounts);
-        /* No controlling terminal to push input into (TIOCSTI), no job control of the host. */
-        if (setsid() < 0)
-                die_errno(errno, "setsid");
+        leave_host_group(ctty);
         drop_privileges(s);
         parent_death_signal(SIGKILL, 0);
         no_new_privs();
@@ -194,10 +219,9 @@ static _Noreturn void enter_namespaces(const struct sandbox_setup *s)
 }
 
 /* Landlock fallback: no namespaces; the same hygiene, Landlock in the server. */
-static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent)
+static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent, bool ctty)
 {
-        if (setsid() < 0)
-                die_errno(errno, "setsid");
+        leave_host_group(ctty);
         drop_privileges(s);
         parent_death_signal(INIT_PARENT_GONE_SIGNAL, parent);
         no_new_privs();
@@ -209,6 +233,7 @@ static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent
 void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
 {
         pid_t parent = getppid();
+        bool ctty = s->mode != ISOLATION_NONE && has_controlling_tty();
         sync_child_init(p->sync);
         fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd);
         reset_signals();
@@ -217,8 +242,8 @@ void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
         if (!sync_child_wait_release())
                 _exit(125);
         switch (s->mode) {
-        case ISOLATION_NAMESPACES: enter_namespaces(s);
-        case ISOLATION_LANDLOCK: enter_fallback(s, parent);
+        case ISOLATION_NAMESPACES: enter_namespaces(s, ctty);
+        case ISOLATION_LANDLOCK: enter_fallback(s, parent, ctty);
         case ISOLATION_NONE: exec_server(s, parent, NULL);
         default: die("unknown isolation mode %d", (int)s->mode);
         }

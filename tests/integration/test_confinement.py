@@ -43,7 +43,7 @@ def req(rid, method, params=None):
 class Hostile:
     """One hostile server, through mcpcage (options) or directly (direct=True)."""
 
-    def __init__(self, ctx, options=(), direct=False, env=None, fd7=False):
+    def __init__(self, ctx, options=(), direct=False, env=None, fd7=False, wrap=()):
         self.ctx = ctx
         self.rid = 0
         exe = hostile_path()
@@ -55,6 +55,7 @@ class Hostile:
             # mcpcage (or the server) started with one more descriptor open, as a host's
             # leaked fd would be
             argv = ["/bin/sh", "-c", 'exec 7</etc/hostname; exec "$@"', "sh"] + argv
+        argv = list(wrap) + argv
         full_env = ctx.base_env()
         full_env.update(env or {})
         self.p = Proc(argv, full_env, ctx.dir, "direct" if direct else "mcpcage")
@@ -332,6 +333,58 @@ def outlive(ctx):
     except ChildProcessError:
         pass
     expect(alive, "direct: the orphan outlives its parent")
+
+
+# Run the rest of argv with a pty as its controlling terminal (stdio stay the pipes). The
+# master stays open across the exec: closing it would hang the terminal up (SIGHUP).
+WITH_TTY = [sys.executable, "-c", "import fcntl, os, sys, termios\n"
+            "m, s = os.openpty()\nos.set_inheritable(m, True)\nos.setsid()\n"
+            "fcntl.ioctl(s, termios.TIOCSCTTY, 0)\nos.execvp(sys.argv[1], sys.argv[1:])"]
+
+
+@suite.case("threats.md §1 \"signal a host process\": the server has its own process group, so "
+            "kill(0) stays inside; a new session only when mcpcage has a terminal")
+def process_group(ctx):
+    prepare(ctx)
+    pidfile = os.path.join(ctx.dir, "victim.pid")
+    # mcpcage and a victim in one process group of their own (not the test runner's)
+    h = Hostile(ctx, wrap=["setsid", "/bin/sh", "-c", 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$0"; exec "$@"', pidfile])
+    with open(pidfile) as f:
+        victim = int(f.read())
+    try:
+        who = h.attempt("whoami")["detail"]
+        expect_eq(who["pgid"], 1, "the server's process group is led by the sandbox's init")
+        expect_eq(who["sid"], 0, "no terminal: no new session (its leader is outside the pid namespace)")
+        # SIGTERM to the server's own group: the server and init, never mcpcage's group
+        h.p.call(req("kill0", "tools/call", {"name": "attempt",
+                                             "arguments": {"what": "kill", "args": ["0", "15"]}}))
+        rc = h.close()
+        expect(rc != 0, "the server ended by its own kill(0): mcpcage exits %s" % rc)
+        expect(_alive(victim), "the process in mcpcage's own group survived the server's kill(0)")
+    finally:
+        _reap(victim)
+    t = Hostile(ctx, wrap=WITH_TTY)
+    who = t.attempt("whoami")["detail"]
+    expect_eq(who["sid"], 1, "with a terminal: a session of its own, led by the sandbox's init")
+    expect_eq(who["pgid"], 1, "with a terminal: the process group is the session's")
+    refused(t.attempt("syscall", "tiocsti"), "TIOCSTI with mcpcage on a terminal", {"EPERM", "ENOTTY", "ENXIO"})
+    t.close()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _reap(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)      # mcpcage, its parent, has exited: it came back to the case's subreaper
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 @suite.case("threats.md §1 \"inherit an fd from mcpcage or the host\" and \"read the host environment\": "

@@ -306,6 +306,7 @@ static struct result do_whoami(json_t *a)
         json_object_set_new(d, "pid", json_integer(getpid()));
         json_object_set_new(d, "ppid", json_integer(getppid()));
         json_object_set_new(d, "sid", json_integer(getsid(0)));
+        json_object_set_new(d, "pgid", json_integer(getpgrp()));
         json_object_set_new(d, "cwd", json_string(getcwd(cwd, sizeof(cwd)) ? cwd : ""));
         return ok_detail(d);
 }
