@@ -278,6 +278,7 @@ void refuse_request(struct inspector *ins, const struct jsonrpc_msg *m, struct i
                              "mcpcage: denied");
         }
         deny_entry(ins, e, d);
+        inflight_settle_arguments(ins, e, false);
         record_call(ins, e, "denied", v->to_sender->len - mark, now_ns);
         record_security(ins, kind, "warning", d->reason, m->buf, m->id, e->tool);
 }

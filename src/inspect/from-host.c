@@ -56,7 +56,9 @@ static void host_request_decide(struct inspector *ins, struct jsonrpc_msg *m, ui
         idring_take(&d->answered, e->key, e->key_len);
         idring_take(&d->cancelled, e->key, e->key_len);
         bool rewritten = false;
-        if (!decide_host_request(ins, m, e, now_ns, v, &rewritten)) {
+        bool go = decide_host_request(ins, m, e, now_ns, v, &rewritten);
+        inflight_settle_arguments(ins, e, true);
+        if (!go) {
                 /* answered and audited: the server never sees it, nor a cancel for it */
                 idring_add(&d->answered, e->key, e->key_len);
                 inflight_free(e);

@@ -19,6 +19,8 @@ enum inflight_flag {
         INFLIGHT_DENIED = 1u << 3,      /* the policy refused it (decision "deny") */
         INFLIGHT_HELD = 1u << 4,        /* waiting for the user's confirmation (legacy era) */
         INFLIGHT_CONFIRMED = 1u << 5,   /* the user confirmed it */
+        INFLIGHT_ARGS_DEFERRED = 1u << 6, /* arguments: the rules' parsed tree, sanitised once
+                                           * they are done with it (inflight_settle_arguments) */
 };
 
 /* Host requests forwarded under mcp.limits.call_timeout, oldest first. With one timeout for

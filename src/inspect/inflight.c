@@ -48,14 +48,38 @@ struct inflight *inflight_from_request(struct inspector *ins, struct jsonrpc_msg
                 e->flags |= INFLIGHT_NUL_NAME;
         struct sanitize_hooks hooks = { guard_redact_for_audit, ins };
         if (with_arguments && ins->audit && m->p_arguments.len && ins->args_mode != ARGS_NONE) {
-                /* parsed once when the rules read them too, else only here */
+                /* parsed once when the rules read them too (and sanitised when they are
+                 * done with the tree: inflight_settle_arguments), else only here */
                 bool unreadable;
                 json_t *tree = e->tool && tool_reads_arguments(ins, e->tool) ? request_arguments(ins, m, &unreadable)
                                                                             : NULL;
-                e->arguments = sanitize_arguments_parsed(tree, m->buf + m->p_arguments.off, m->p_arguments.len,
-                                                         ins->args_mode, ins->guards.redactor ? &hooks : NULL);
+                if (tree)
+                        e->flags |= INFLIGHT_ARGS_DEFERRED;
+                else
+                        e->arguments = sanitize_arguments_parsed(NULL, m->buf + m->p_arguments.off,
+                                                                 m->p_arguments.len, ins->args_mode,
+                                                                 ins->guards.redactor ? &hooks : NULL);
         }
         return e;
+}
+
+void inflight_settle_arguments(struct inspector *ins, struct inflight *e, bool take)
+{
+        if (!(e->flags & INFLIGHT_ARGS_DEFERRED))
+                return;
+        e->flags &= ~(unsigned)INFLIGHT_ARGS_DEFERRED;
+        struct sanitize_hooks hooks = { guard_redact_for_audit, ins };
+        const struct sanitize_hooks *h = ins->guards.redactor ? &hooks : NULL;
+        if (!take) {
+                e->arguments = sanitize_arguments_parsed(ins->args.tree, "", 0, ins->args_mode, h);
+                return;
+        }
+        /* the rules are done with it: taken over, so its containers are not copied; the
+         * next request_arguments parses again */
+        json_t *tree = ins->args.tree;
+        ins->args.tree = NULL;
+        ins->args.msg = NULL;
+        e->arguments = sanitize_arguments_taken(tree, ins->args_mode, h);
 }
 
 bool cancel_passes(struct inspector *ins, struct direction *d, const struct jsonrpc_msg *m,

@@ -109,6 +109,11 @@ bool tool_reads_arguments(const struct inspector *ins, const char *tool);
 /* Entries: a new in-flight entry for request m (takes m's id_key and method). */
 struct inflight *inflight_from_request(struct inspector *ins, struct jsonrpc_msg *m, uint64_t now_ns,
                                        bool with_arguments);
+/* e's record arguments from the rules' parsed tree, when inflight_from_request deferred
+ * them: a sanitised copy (take false: the rules may still read the tree) or the tree itself,
+ * taken over (take true: the decision is made; request_arguments would parse again). Before
+ * any record of e; a no-op when nothing was deferred. */
+void inflight_settle_arguments(struct inspector *ins, struct inflight *e, bool take);
 /* notifications/cancelled from the side d holds requests of: true to forward it. */
 bool cancel_passes(struct inspector *ins, struct direction *d, const struct jsonrpc_msg *m,
                    uint64_t now_ns);

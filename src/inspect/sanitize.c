@@ -222,21 +222,9 @@ static json_t *copy_containers(json_t *v)
         return json_incref(v);
 }
 
-json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enum args_mode mode,
-                                  const struct sanitize_hooks *hooks)
+/* v (taken over) as the record holds it under mode. */
+static json_t *sanitize_tree(json_t *v, enum args_mode mode, const struct sanitize_hooks *hooks)
 {
-        if (mode == ARGS_NONE)
-                return NULL;
-        if (tree && mode == ARGS_SHAPE)
-                return shape_of(tree);
-        json_error_t e;
-        json_t *v = tree ? copy_containers(tree) : json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-        if (!v && tree)
-                return NULL; /* out of memory */
-        if (!v) /* integers beyond 64 bits: jansson keeps them only as reals */
-                v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
-        if (!v)
-                return json_string("[arguments not representable]");
         switch (mode) {
         case ARGS_FULL:
                 return v;
@@ -256,4 +244,27 @@ json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enu
                 json_decref(v);
                 return NULL;
         }
+}
+
+json_t *sanitize_arguments_taken(json_t *tree, enum args_mode mode, const struct sanitize_hooks *hooks)
+{
+        return tree ? sanitize_tree(tree, mode, hooks) : NULL;
+}
+
+json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enum args_mode mode,
+                                  const struct sanitize_hooks *hooks)
+{
+        if (mode == ARGS_NONE)
+                return NULL;
+        if (tree && mode == ARGS_SHAPE)
+                return shape_of(tree);
+        json_error_t e;
+        json_t *v = tree ? copy_containers(tree) : json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        if (!v && tree)
+                return NULL; /* out of memory */
+        if (!v) /* integers beyond 64 bits: jansson keeps them only as reals */
+                v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
+        if (!v)
+                return json_string("[arguments not representable]");
+        return sanitize_tree(v, mode, hooks);
 }

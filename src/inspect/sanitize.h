@@ -43,3 +43,6 @@ json_t *sanitize_arguments(const char *raw, size_t len, enum args_mode mode,
  * reference); NULL: parse raw as above. */
 json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enum args_mode mode,
                                   const struct sanitize_hooks *hooks);
+/* The same taking tree over (a reference the caller gives up): sanitised in place, no copy
+ * of its containers. */
+json_t *sanitize_arguments_taken(json_t *tree, enum args_mode mode, const struct sanitize_hooks *hooks);

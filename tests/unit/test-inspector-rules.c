@@ -166,6 +166,21 @@ static void test_paths(void)
         call_tool(43, "read_many", args);
         tap_ok(refused("argument /paths/*"), "an array of paths with one bad one is denied");
         tap_ok(audit_count("\"kind\":\"path_denied\"", NULL, NULL) >= 12, "path refusals are security records");
+
+        /* The record's arguments come from the tree the rules parsed, sanitised after the
+         * decision (taken over when allowed, copied when refused): a secret-named key is
+         * hashed in the record, and the server still gets what the host wrote. */
+        snprintf(args, sizeof(args), "{\"path\":\"%s/ro/a.txt\",\"password\":\"hunter2-allowed\"}", dir);
+        call_tool(44, "read_file", args);
+        tap_ok(v.forward, "allowed with a secret-named argument: forwarded as written");
+        answer_ok(44);
+        call_tool(45, "read_file", "{\"path\":\"/etc/passwd\",\"password\":\"hunter2-refused\"}");
+        tap_ok(refused("argument /path"), "refused with a secret-named argument");
+        tap_ok(audit_count("\"id\":44", "\"arguments\":{\"path\":", "a.txt\",\"password\":\"sha256:") == 1,
+               "allowed call: its record holds the path and the secret hashed");
+        tap_ok(audit_count("\"id\":45", "\"path\":\"/etc/passwd\",\"password\":\"sha256:", "\"decision\":\"deny\"") == 1,
+               "refused call: the same");
+        tap_ok(audit_count("hunter2", NULL, NULL) == 0, "the secret itself is in no record");
 }
 
 static void test_commands_urls(void)
