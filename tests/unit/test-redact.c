@@ -10,6 +10,7 @@
 
 #include "inspect/guards/jsonstr.h"
 #include "inspect/guards/redact-gate.h"
+#include "inspect/guards/redact-internal.h"
 #include "inspect/guards/redact.h"
 #include "policy/policy.h"
 #include "tap.h"
@@ -545,8 +546,58 @@ static void test_gate_paths(void)
                bad, checked);
 }
 
+/* The scan skips a digit run shorter than REDACT_RUN_MIN_DIGITS without asking the rules
+ * unless two capitals stand before it: every digit rule must refuse such a run by itself.
+ * Each shape of one to three groups with fewer digits, after a space, a lower-case letter,
+ * a "+" or one capital. */
+static void test_short_runs(void)
+{
+        static const char before[][3] = { "x ", "xa", "x+", " A", "a(" };
+        static const char seps[] = { ' ', '-', '.', '(', ')' };
+        unsigned asked = 0, accepted = 0;
+        for (size_t k = 0; k < redact_rules_count; k++) {
+                const struct rule_def *d = &redact_rules[k];
+                if (!d->run_ok)
+                        continue;
+                for (unsigned code = 0; code < 7 * 7 * 7; code++) {
+                        unsigned g[3] = { code % 7, code / 7 % 7, code / 49 % 7 };
+                        unsigned groups = g[2] ? 3 : g[1] ? 2 : 1;
+                        if (!g[0] || (groups == 3 && !g[1]) || g[0] + g[1] + g[2] >= REDACT_RUN_MIN_DIGITS)
+                                continue;
+                        for (size_t b = 0; b < sizeof(before) / sizeof(before[0]); b++)
+                                for (size_t sp = 0; sp < sizeof(seps); sp++) {
+                                        char text[32];
+                                        struct run_shape sh = { .digits = g[0] + g[1] + g[2], .groups = groups };
+                                        size_t n = 0;
+                                        memcpy(text, before[b], 2);
+                                        n = 2;
+                                        for (unsigned i = 0; i < groups; i++) {
+                                                if (i)
+                                                        text[n++] = seps[sp];
+                                                for (unsigned j = 0; j < g[i]; j++)
+                                                        text[n++] = (char)('2' + (j + i) % 8);
+                                                sh.glen[i] = (unsigned char)g[i];
+                                                sh.sep[i] = i + 1 < groups ? seps[sp] : 0;
+                                        }
+                                        sh.end = n;
+                                        text[n++] = ' ';
+                                        text[n] = '\0';
+                                        asked++;
+                                        if (d->run_ok(text, 2, &sh)) {
+                                                if (accepted++ < 3)
+                                                        printf("#   %s takes \"%s\"\n", d->kind, text);
+                                        }
+                                }
+                }
+        }
+        tap_ok(asked > 1000 && accepted == 0,
+               "no digit rule takes a run of fewer than %d digits without two capitals before it "
+               "(%u shapes asked)", REDACT_RUN_MIN_DIGITS, asked);
+}
+
 int main(void)
 {
+        test_short_runs();
         test_gate_padded();
         test_gate_paths();
         struct redactor *r = make(full_policy, NULL);

@@ -40,6 +40,9 @@ struct run_shape {
         char sep[RUN_GROUPS];           /* first separator byte after each group */
 };
 typedef bool (*run_check_fn)(const char *text, size_t p, const struct run_shape *sh);
+/* No run_check_fn accepts a run of fewer digits than this unless the two bytes before it
+ * are capitals (the IBAN rule): the scan skips shorter runs without asking each rule. */
+#define REDACT_RUN_MIN_DIGITS 7
 
 struct rule_def {
         const char *kind;
