@@ -37,7 +37,7 @@ static const char *const ALLOWED[] = {
         /* the event loop (relay/loop.c): epoll over pipes, the signalfd, the timerfd, the
          * pidfd, the seccomp listener, inotify for the kill switch and the cgroup events */
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll",
-        "read", "readv", "write", "writev", "close", "fcntl", "lseek",
+        "read", "readv", "write", "writev", "close", "close_range", "fcntl", "lseek",
         "signalfd4", "timerfd_create", "timerfd_settime", "timerfd_gettime",
         "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
         /* the server: the shutdown's SIGTERM/SIGKILL (arguments below), reaping it */
@@ -46,7 +46,7 @@ static const char *const ALLOWED[] = {
          * (a temporary renamed over the pin), the kill switch stat()ed, the cgroup leaves
          * read and removed, /proc/PID/status of a seccomp violation; openat2 with O_PATH
          * is the path rule's symlink check (inspect/rules/paths.c), which opens nothing
-         * for reading or writing */
+         * for reading or writing, and whose descriptors close_range closes in batches */
         "open", "openat", "openat2", "fstat", "newfstatat", "stat", "lstat", "statx", "statfs", "fstatfs",
         "readlink", "readlinkat", "access", "faccessat", "faccessat2", "getdents64",
         "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
