@@ -364,6 +364,27 @@ static void test_selections(struct redactor *r)
         buf_free(&out);
 }
 
+/* A string shorter than every rule's shortest match is not scanned: the bound comes from
+ * each rule (a custom two-byte pattern brings it down to two), never from a guess. */
+static void test_shortest(struct redactor *full)
+{
+        tap_ok(full->min_match >= 5 && full->min_match <= 12,
+               "every catalogue: nothing shorter than %zu bytes is scanned", full->min_match);
+        struct redactor *r = make("{\"mcp\":{\"redact\":{\"results\":[\"pii\"],\"custom\":{\"two\":\"zz\"}}}}", NULL);
+        if (!tap_ok(r != NULL, "a redactor with a two-byte custom pattern"))
+                return;
+        struct buf out = { 0 };
+        unsigned counts[64] = { 0 };
+        tap_ok(r->min_match == 2, "its shortest match is two bytes (%zu)", r->min_match);
+        int rc = redact_string(r, redactor_results(r), "zz", 2, &out, counts);
+        buf_append(&out, "", 1);
+        tap_is_str(rc == 1 ? out.data : "(unchanged)", "[REDACTED:two]", "a string of exactly that length is redacted");
+        buf_reset(&out);
+        tap_ok(redact_string(r, redactor_results(r), "z", 1, &out, counts) == 0, "a shorter one is not");
+        buf_free(&out);
+        redactor_free(r);
+}
+
 static void test_not_compiled(void)
 {
         struct redactor *r = make("{\"mcp\":{\"redact\":{\"results\":[\"secrets\"],\"arguments\":[]}}}", NULL);
@@ -608,6 +629,7 @@ int main(void)
         test_benign(r);
         test_allow_custom(r);
         test_selections(r);
+        test_shortest(r);
         redactor_free(r);
         test_env();
         test_not_compiled();

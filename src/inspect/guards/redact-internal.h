@@ -112,6 +112,9 @@ struct anchor_ref {
 struct redactor {
         struct compiled_rule *rules;
         size_t n_rules;
+        /* No rule matches fewer bytes (PCRE2's minimum match length, a literal's length):
+         * a shorter string, an argument's "ok" or "42", is not scanned at all. */
+        size_t min_match;
         unsigned built_mask;            /* catalogues compiled into this redactor */
 
         /* The one-pass gate: trig[b] holds the catalogues with an anchor whose trigger byte

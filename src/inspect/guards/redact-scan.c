@@ -647,6 +647,8 @@ int redact_scan(struct redactor *r, struct redact_sel sel, const char *text, siz
 {
         struct scan sc = { .r = r, .mask = sel.mask & r->built_mask, .t = text, .len = len };
         r->n_hits = 0;
+        if (len < r->min_match)
+                return 0;
         int rc;
 #if HAVE_HYPERSCAN
         if (r->hs_scratch && len >= HS_MIN_LEN)

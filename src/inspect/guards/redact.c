@@ -258,6 +258,23 @@ static int scratch_new(struct redactor *r, struct mc_error *err)
         return 0;
 }
 
+/* The fewest bytes any rule can match: a literal's length, or PCRE2's lower bound for a
+ * pattern (lookbehinds read before the match and are not counted; 0 when PCRE2 has none). */
+static size_t shortest_match(const struct redactor *r)
+{
+        size_t least = SIZE_MAX;
+        for (size_t i = 0; i < r->n_rules; i++) {
+                const struct compiled_rule *cr = &r->rules[i];
+                uint32_t n = 0;
+                if (cr->literal)
+                        n = (uint32_t)cr->literal_len;
+                else if (pcre2_pattern_info(cr->code, PCRE2_INFO_MINLENGTH, &n) != 0)
+                        n = 0;
+                least = n < least ? n : least;
+        }
+        return least == SIZE_MAX ? 0 : least;
+}
+
 int redactor_new(json_t *root, const char *const *env_secrets, struct redactor **out,
                  struct mc_error *err)
 {
@@ -279,6 +296,8 @@ int redactor_new(json_t *root, const char *const *env_secrets, struct redactor *
                 rc = add_custom(r, json_pointer_get(root, "/mcp/redact/custom"), err);
         if (rc >= 0)
                 rc = add_allow(r, json_pointer_get(root, "/mcp/redact/allow"), err);
+        if (rc >= 0)
+                r->min_match = shortest_match(r);
         if (rc >= 0)
                 rc = make_selections(r, root, err);
         if (rc >= 0)
