@@ -139,14 +139,6 @@ static int append_missing_tail(char *cur, const char *p, const char **why)
         return 0;
 }
 
-/* Whether the kernel reaches abs without meeting a symlink on the way: one openat2 with
- * RESOLVE_NO_SYMLINKS (O_PATH: the file is not opened for reading or writing, no LSM or
- * driver open runs, a FIFO does not block) and its close, where resolve() below costs one
- * lstat per component (on a paravirtual guest a syscall is ~1 us, and a path argument
- * usually has three to six components). When it is reached so, every ".." stepped to a
- * real parent, so the resolved path is the lexical one. Anything else (a symlink, a
- * missing component, a file where a directory should be, a kernel without openat2):
- * false, and the walk decides. */
 static void held_release(struct held_fds *h)
 {
         for (size_t i = 1; i < h->n; i++) {     /* ascending: consecutive numbers side by side */
@@ -175,6 +167,14 @@ static void held_add(struct held_fds *h, int fd)
                 held_release(h);
 }
 
+/* Whether the kernel reaches abs without meeting a symlink on the way: one openat2 with
+ * RESOLVE_NO_SYMLINKS (O_PATH: the file is not opened for reading or writing, no LSM or
+ * driver open runs, a FIFO does not block; its descriptor is held for a batched close),
+ * where resolve() below costs one lstat per component (a syscall is ~1 us on a
+ * paravirtual guest, and a path argument usually has three to six components). When it
+ * is reached so, every ".." stepped to a real parent, so the resolved path is the lexical
+ * one. Anything else (a symlink, a missing component, a file where a directory should be,
+ * a kernel without openat2): false, and the walk decides. */
 static bool reached_without_symlinks(struct held_fds *held, const char *abs)
 {
         static bool no_openat2;
