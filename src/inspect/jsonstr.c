@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "util/utf8.h"
+
 static unsigned hexval(unsigned char c)
 {
         if (c <= '9')
@@ -16,30 +18,6 @@ static unsigned hex4(const char *p)
 {
         return hexval((unsigned char)p[0]) << 12 | hexval((unsigned char)p[1]) << 8 |
                hexval((unsigned char)p[2]) << 4 | hexval((unsigned char)p[3]);
-}
-
-static size_t put_utf8(char *o, unsigned long cp)
-{
-        if (cp < 0x80) {
-                o[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (char)(0xC0 | cp >> 6);
-                o[1] = (char)(0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (char)(0xE0 | cp >> 12);
-                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                o[2] = (char)(0x80 | (cp & 0x3F));
-                return 3;
-        }
-        o[0] = (char)(0xF0 | cp >> 18);
-        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        return 4;
 }
 
 /* raw is the validated content between the quotes; the decoded text is never longer. */
@@ -70,7 +48,7 @@ size_t json_str_decode(const char *raw, size_t rawlen, char *out)
                                 i += 6;
                                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         }
-                        o += put_utf8(out + o, cp);
+                        o += utf8_put(out + o, cp);
                         break;
                 }
                 default: out[o++] = c; break; /* '"', '\\', '/' */

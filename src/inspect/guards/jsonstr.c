@@ -11,6 +11,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "util/utf8.h"
+
 enum { ST_VALUE, ST_VALUE_OR_CLOSE, ST_KEY_OR_CLOSE, ST_KEY, ST_AFTER_VALUE, ST_DONE };
 
 static size_t skip_ws(const char *m, size_t pos, size_t end)
@@ -107,31 +109,6 @@ static unsigned hex4(const char *p)
         return hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]);
 }
 
-/* cp as UTF-8 at o; returns its length. */
-static size_t put_utf8(char *o, unsigned long cp)
-{
-        if (cp < 0x80) {
-                o[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (char)(0xC0 | cp >> 6);
-                o[1] = (char)(0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (char)(0xE0 | cp >> 12);
-                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                o[2] = (char)(0x80 | (cp & 0x3F));
-                return 3;
-        }
-        o[0] = (char)(0xF0 | cp >> 18);
-        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        return 4;
-}
-
 /* A \u escape at raw[i] ('\\' 'u' and four hex digits), a surrogate pair taking two, as
  * UTF-8 at *o. A lone surrogate has no UTF-8 form; it decodes to U+FFFD (the guards see a
  * replacement character where a peer's decoder would see garbage; neither hides a token).
@@ -152,7 +129,7 @@ static size_t decode_u(const char *raw, size_t i, size_t len, char **o)
         }
         if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD;
-        *o += put_utf8(*o, cp);
+        *o += utf8_put(*o, cp);
         return used;
 }
 
