@@ -22,17 +22,25 @@ static size_t skip_ws(const char *m, size_t pos, size_t end)
         return pos;
 }
 
-/* The first '"' or '\\' at or after p, end when there is none: the only two bytes that
- * matter inside a JSON string. Tool results carry one every few dozen bytes (\n, \" of
- * embedded JSON), so this is inline, 16 bytes a step, rather than a memchr per byte kind. */
+#if defined(__SSE2__)
+/* Bit k set: byte k of the 16 at m is '"' or '\\', the only two bytes that matter inside a
+ * JSON string. */
+static inline unsigned specials16(const char *m)
+{
+        __m128i x = _mm_loadu_si128((const __m128i *)m);
+        return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/* The first '"' or '\\' at or after p, end when there is none. Tool results carry one
+ * every few dozen bytes (\n, \" of embedded JSON), so this is inline, 16 bytes a step,
+ * rather than a memchr per byte kind. */
 static size_t next_special(const char *m, size_t p, size_t end)
 {
 #if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
         for (; p + 16 <= end; p += 16) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(m + p));
-                unsigned k = (unsigned)_mm_movemask_epi8(
-                        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+                unsigned k = specials16(m + p);
                 if (k)
                         return p + (size_t)__builtin_ctz(k);
         }
@@ -330,12 +338,9 @@ static int push(struct jsonstr_iter *it, bool is_object, struct mc_error *err)
 static size_t copy_run(const char *m, size_t p, size_t end, char **o)
 {
 #if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
         for (; p + 16 <= end; p += 16, *o += 16) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(m + p));
-                _mm_storeu_si128((__m128i *)*o, x);
-                unsigned k = (unsigned)_mm_movemask_epi8(
-                        _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+                memcpy(*o, m + p, 16);
+                unsigned k = specials16(m + p);
                 if (k) {
                         *o += __builtin_ctz(k);
                         return p + (size_t)__builtin_ctz(k);
