@@ -329,17 +329,20 @@ static void check_values(const struct command_rule *cr, const struct pointer_hit
         for (size_t i = 0; i < pointer_hits_count(vals); i++) {
                 json_t *v = pointer_hits_get(vals, i);
                 _cleanup_buf_ struct buf text = { 0 };
-                int r = json_is_string(v) ? 0 : argv_text(v, &text);
-                if (r < 0) {
-                        rule_deny(d, cr->rule, "argument %s %s", cr->pointer,
-                                  r == -EINVAL ? "is not a command line or argv"
-                                               : "cannot be checked (out of memory)");
-                        return;
+                const char *line = json_string_value(v);
+                size_t len = json_string_length(v);
+                if (!json_is_string(v)) {
+                        int r = argv_text(v, &text);
+                        if (r < 0) {
+                                rule_deny(d, cr->rule, "argument %s %s", cr->pointer,
+                                          r == -EINVAL ? "is not a command line or argv"
+                                                       : "cannot be checked (out of memory)");
+                                return;
+                        }
+                        line = text.data ? text.data : "";
+                        len = text.len;
                 }
-                if (json_is_string(v))
-                        check_line(cr, json_string_value(v), json_string_length(v), d);
-                else
-                        check_line(cr, text.data ? text.data : "", text.len, d);
+                check_line(cr, line, len, d);
                 if (!d->allow) {
                         char at[RULE_POINTER_MAX + 16];
                         rule_format(at, sizeof(at), "argument %s", cr->pointer);

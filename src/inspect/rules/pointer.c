@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Decode one reference token (p..p+n) into small when it fits (the usual short key: no
  * allocation on every call's every rule), else into a fresh string the caller frees; NULL on
  * a bad escape or no memory. */
