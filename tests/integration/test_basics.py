@@ -226,6 +226,32 @@ def exit_125(ctx):
     expect_eq(rc, 125, "unknown subcommand")
 
 
+def mapped_libraries(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+
+
+@suite.case("start: Hyperscan is loaded by a session whose policy redacts, not by one that does "
+            "not; libbpf by neither (only network host with addresses, as root, attaches BPF)")
+def lazy_libraries(ctx):
+    for redact in ([], ["secrets"]):
+        # not extending default, whose ["secrets"] a list in the child would add to
+        path = ctx.policy("redact-%d.json" % len(redact), {
+            "version": 1, "mcp": {"tools": {"*": "allow"}, "redact": {"results": redact}}})
+        p = ctx.start(ctx.server_cmd(), env=ctx.server_env(), options=["--policy", path])
+        play(p, LEGACY[:1])     # answered: the inspector is built and the relay runs
+        libs = mapped_libraries(p.pid)
+        hs = sorted(x for x in libs if x.startswith("libhs.so"))
+        if redact:
+            expect(hs, "a session that redacts maps Hyperscan: %s" % sorted(libs))
+        else:
+            expect(not hs, "a session that redacts nothing maps no Hyperscan: %s" % hs)
+        bpf = sorted(x for x in libs if x.startswith(("libbpf.so", "libelf")))
+        expect(not bpf, "no libbpf or libelf in a session without BPF programs: %s" % bpf)
+        p.close_stdin()
+        expect_eq(p.wait(), 0, "mcpcage exit status")
+
+
 @suite.case("CLI: --help, --version, policy check default (JSON), policy check FILE, policy list")
 def cli(ctx):
     rc, out, err = ctx.run(["--help"])

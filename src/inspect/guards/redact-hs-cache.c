@@ -33,6 +33,8 @@
 #if HAVE_HYPERSCAN
 #include <hs.h>
 
+#include "inspect/guards/redact-hs-lib.h"
+
 #define CACHE_MAGIC "mcpcage-hs 1\n"
 #define CACHE_MAGIC_LEN (sizeof(CACHE_MAGIC) - 1)
 #define CACHE_MAX_BYTES (16u << 20)
@@ -57,9 +59,9 @@ int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsig
                         char key[65])
 {
         hs_platform_info_t plat;
-        if (hs_populate_platform(&plat) != HS_SUCCESS)
+        if (redact_hs->populate_platform(&plat) != HS_SUCCESS)
                 return -EIO;
-        const char *version = hs_version();
+        const char *version = redact_hs->version();
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
                  EVP_DigestUpdate(ctx, CACHE_MAGIC, CACHE_MAGIC_LEN) &&
@@ -146,7 +148,7 @@ void *redact_hs_cache_load(const char *key)
                 return NULL;
         }
         hs_database_t *db = NULL;
-        if (hs_deserialize_database(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, &db) !=
+        if (redact_hs->deserialize_database(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, &db) !=
             HS_SUCCESS) {
                 log_debug("redaction cache: %s: not a database this Hyperscan can use; compiling", path);
                 return NULL;
@@ -161,7 +163,7 @@ void redact_hs_cache_store(const char *key, const void *database)
         char *bytes = NULL;
         size_t n = 0;
         unsigned char md[32];
-        if (hs_serialize_database(database, &bytes, &n) != HS_SUCCESS)
+        if (redact_hs->serialize_database(database, &bytes, &n) != HS_SUCCESS)
                 return;
         _cleanup_free_ char *path = cache_path(key), *tmp = NULL;
         int r = mkdir_private_p(cache_dir);

@@ -15,6 +15,8 @@
 #if HAVE_HYPERSCAN
 #include <hs.h>
 
+#include "inspect/guards/redact-hs-lib.h"
+
 /* The check a cached database must pass before it is trusted as the gate: scanning the
  * literals one after another, each is reported with its own id where it ends. */
 struct finds_all {
@@ -52,7 +54,7 @@ static bool finds_all(hs_database_t *db, hs_scratch_t *scratch, const char *cons
                 text[at++] = '\0';
         }
         struct finds_all f = { .ends = ends, .seen = seen };
-        if (hs_scan(db, text, (unsigned)total, 0, scratch, on_check, &f) != HS_SUCCESS)
+        if (redact_hs->scan(db, text, (unsigned)total, 0, scratch, on_check, &f) != HS_SUCCESS)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!seen[i])
@@ -68,27 +70,27 @@ static int load_or_compile(struct redactor *r, const char **lits, const size_t *
         bool keyed = redact_hs_cache_key(lits, lens, flags, n, key) == 0;
         hs_database_t *db = keyed ? redact_hs_cache_load(key) : NULL;
         hs_scratch_t *scratch = NULL;
-        if (db && (hs_alloc_scratch(db, &scratch) != HS_SUCCESS || !finds_all(db, scratch, lits, lens, n))) {
+        if (db && (redact_hs->alloc_scratch(db, &scratch) != HS_SUCCESS || !finds_all(db, scratch, lits, lens, n))) {
                 log_debug("redaction cache: %s.db does not find every anchor; compiling", key);
-                hs_free_scratch(scratch);
-                hs_free_database(db);
+                redact_hs->free_scratch(scratch);
+                redact_hs->free_database(db);
                 scratch = NULL;
                 db = NULL;
         }
         if (!db) {
                 hs_compile_error_t *ce = NULL;
-                if (hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &db,
+                if (redact_hs->compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &db,
                                          &ce) != HS_SUCCESS) {
                         int rc = mc_error_set(err, EINVAL, "redaction anchors: hyperscan: %s",
                                               ce ? ce->message : "compile failed");
-                        hs_free_compile_error(ce);
+                        redact_hs->free_compile_error(ce);
                         return rc;
                 }
                 if (keyed)
                         redact_hs_cache_store(key, db);
         }
         r->hs_db = db;
-        if (!scratch && hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+        if (!scratch && redact_hs->alloc_scratch(db, &scratch) != HS_SUCCESS)
                 return mc_error_set(err, ENOMEM, "redaction anchors: hyperscan scratch");
         r->hs_scratch = scratch;
         return 0;
@@ -96,12 +98,12 @@ static int load_or_compile(struct redactor *r, const char **lits, const size_t *
 
 int redact_hs_build(struct redactor *r, struct mc_error *err)
 {
-        if (hs_valid_platform() != HS_SUCCESS)
-                return 0;       /* no SSSE3: the portable gate serves */
         size_t n = 0;
         for (unsigned b = 0; b < 256; b++)
                 n += r->n_by_byte[b];
-        if (!n)
+        /* Nothing to find: the library is not even loaded. Without it, or without SSSE3,
+         * the portable gate serves. */
+        if (!n || !redact_hs_lib() || redact_hs->valid_platform() != HS_SUCCESS)
                 return 0;
         r->hs_anchors = calloc(n, sizeof(*r->hs_anchors));
         const char **lits = calloc(n, sizeof(*lits));
@@ -130,8 +132,10 @@ int redact_hs_build(struct redactor *r, struct mc_error *err)
 
 void redact_hs_free(struct redactor *r)
 {
-        hs_free_scratch(r->hs_scratch);
-        hs_free_database(r->hs_db);
+        if (redact_hs) {        /* else nothing of Hyperscan's was made */
+                redact_hs->free_scratch(r->hs_scratch);
+                redact_hs->free_database(r->hs_db);
+        }
         free(r->hs_anchors);
         free(r->hs_cands);
 }
@@ -171,7 +175,7 @@ static void sort_by_start(struct hs_cand *c, size_t n)
 int redact_hs_candidates(struct redactor *r, const char *text, size_t len)
 {
         r->n_hs_cands = 0;
-        hs_error_t e = hs_scan(r->hs_db, text, (unsigned)len, 0, r->hs_scratch, on_match, r);
+        hs_error_t e = redact_hs->scan(r->hs_db, text, (unsigned)len, 0, r->hs_scratch, on_match, r);
         if (e == HS_SCAN_TERMINATED)
                 return -ENOMEM;
         if (e != HS_SUCCESS)
