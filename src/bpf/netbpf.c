@@ -6,8 +6,64 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-#include "connect.skel.h"
+#include "util/dlib.h"
 #include "util/log.h"
+
+#ifndef BPF_SONAME
+#error "BPF_SONAME (the library's file name, e.g. libbpf.so.1) comes from meson"
+#endif
+
+/* libbpf (with libelf and zlib) is opened by the one session that attaches the programs
+ * (network "host" with addresses, as root) instead of at every start (util/dlib.h). The
+ * generated skeleton calls it by name; those names become the table's pointers. */
+struct bpf_lib {
+        __typeof__(bpf_object__open_skeleton) *open_skeleton;
+        __typeof__(bpf_object__load_skeleton) *load_skeleton;
+        __typeof__(bpf_object__attach_skeleton) *attach_skeleton;
+        __typeof__(bpf_object__detach_skeleton) *detach_skeleton;
+        __typeof__(bpf_object__destroy_skeleton) *destroy_skeleton;
+        __typeof__(bpf_map__update_elem) *map_update_elem;
+        __typeof__(bpf_program__attach_cgroup) *program_attach_cgroup;
+        __typeof__(libbpf_set_print) *set_print;
+};
+
+static struct bpf_lib bpf;
+
+#define SYM(f, name) DLIB_SYMBOL(struct bpf_lib, f, name)
+static const struct dlib_symbol symbols[] = {
+        SYM(open_skeleton, "bpf_object__open_skeleton"),
+        SYM(load_skeleton, "bpf_object__load_skeleton"),
+        SYM(attach_skeleton, "bpf_object__attach_skeleton"),
+        SYM(detach_skeleton, "bpf_object__detach_skeleton"),
+        SYM(destroy_skeleton, "bpf_object__destroy_skeleton"),
+        SYM(map_update_elem, "bpf_map__update_elem"),
+        SYM(program_attach_cgroup, "bpf_program__attach_cgroup"),
+        SYM(set_print, "libbpf_set_print"),
+};
+
+/* After libbpf.h has declared them, before the skeleton and this file call them. */
+#define bpf_object__open_skeleton bpf.open_skeleton
+#define bpf_object__load_skeleton bpf.load_skeleton
+#define bpf_object__attach_skeleton bpf.attach_skeleton
+#define bpf_object__detach_skeleton bpf.detach_skeleton
+#define bpf_object__destroy_skeleton bpf.destroy_skeleton
+#define bpf_map__update_elem bpf.map_update_elem
+#define bpf_program__attach_cgroup bpf.program_attach_cgroup
+#define libbpf_set_print bpf.set_print
+
+#include "connect.skel.h"
+
+static int bpf_lib_open(struct mc_error *err)
+{
+        static int opened;      /* 0 not tried, 1 open, -1 failed (err says why each time) */
+        static struct mc_error why;
+        if (!opened)
+                opened = dlib_open(BPF_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &bpf, &why)
+                        < 0 ? -1 : 1;
+        if (opened > 0)
+                return 0;
+        return mc_error_set(err, why.code, "loading libbpf: %s", why.msg);
+}
 
 /* The tries' keys, as connect.bpf.c lays them out (struct bpf_lpm_trie_key + data). */
 struct key4_port { uint32_t prefixlen; uint8_t data[2 + 4]; };
@@ -73,11 +129,13 @@ int netbpf_attach(const struct net_allow *allow, int cgroup_fd, struct netbpf **
                   struct mc_error *err)
 {
         *out = NULL;
+        int r = bpf_lib_open(err);
+        if (r < 0)
+                return r;
         libbpf_set_print(quiet);
         struct connect_bpf *sk = connect_bpf__open_and_load();
         if (!sk)
                 return mc_error_errno(err, errno ? errno : EINVAL, "loading the cgroup BPF programs");
-        int r = 0;
         for (size_t i = 0; r == 0 && i < allow->n; i++)
                 if (allow->v[i].kind == NET_RULE_ADDR)
                         r = add_rule(sk, &allow->v[i]);
