@@ -55,11 +55,15 @@ static size_t n_configs;
 static size_t row_inspect_off = SIZE_MAX, row_rules_on = SIZE_MAX;
 
 /* Both run with --isolation none, so the difference is the inspection alone. `inspection off`
- * keeps the tool rule "*" (allow) and the audit record but no redaction or injection scan;
+ * keeps the tool rule "*" (allow), the default's method rule and pin, and the audit record,
+ * but no redaction or injection scan. It does not extend default: lists concatenate, so the
+ * default's redaction catalogue would stay on (as it did in this row until 2026-12-06);
  * `rules on` adds every kind of argument rule to the echo call (scopes, a path, a command, a
  * URL, a per-tool rate and the global call limit) and the secrets and PII catalogues. */
 static const char POLICY_INSPECT_OFF[] =
-        "{\"version\": 1, \"extends\": [\"default\"], \"mcp\": {\"redact\": {\"results\": []}, "
+        "{\"version\": 1, \"mcp\": {\"tools\": {\"*\": \"allow\"}, "
+        "\"methods\": {\"server\": {\"deny\": [\"sampling/createMessage\"]}}, "
+        "\"pin\": {\"on_change\": \"warn\"}, \"redact\": {\"results\": []}, "
         "\"injection\": {\"action\": \"off\"}}}\n";
 static const char POLICY_RULES_ON[] =
         "{\"version\": 1, \"extends\": [\"default\"], \"mcp\": {\"scopes\": [\"bench:run\"], "
