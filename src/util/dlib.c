@@ -7,7 +7,11 @@
 int dlib_open(const char *soname, const struct dlib_symbol *syms, size_t n, void *table,
               struct mc_error *err)
 {
-        void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+        /* RTLD_LAZY: each object binds as its own flags say, as when linked at start
+         * (libhs and libbpf are BIND_NOW; libstdc++, which libhs brings, is not, and
+         * RTLD_NOW would resolve its ~4300 relocations: 1.3M more instructions here). The
+         * functions the table names are looked up now, so a missing one fails here. */
+        void *h = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
         if (!h) {
                 mc_error_set(err, ENOENT, "%s", dlerror());
                 return -1;

@@ -16,7 +16,7 @@ struct dlib_symbol {
 
 #define DLIB_SYMBOL(table_type, field, symbol) { symbol, offsetof(table_type, field) }
 
-/* Opens soname (RTLD_NOW, RTLD_LOCAL; never closed) and fills table from syms. 0, or -1
+/* Opens soname (RTLD_LAZY, RTLD_LOCAL; never closed) and fills table from syms. 0, or -1
  * with err saying which library or symbol and why (the table is then not to be used). */
 int dlib_open(const char *soname, const struct dlib_symbol *syms, size_t n, void *table,
               struct mc_error *err);
