@@ -17,4 +17,9 @@ int netbpf_attach(const struct net_allow *allow, int cgroup_fd, struct netbpf **
                             "(clang or bpftool missing at build time)");
 }
 
+int netbpf_load_library(struct mc_error *err)
+{
+        return mc_error_set(err, EOPNOTSUPP, "this mcpcage was built without its BPF programs");
+}
+
 void netbpf_free(struct netbpf *b) { (void)b; }

@@ -6,12 +6,9 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "util/dlib.h"
 #include "util/log.h"
-
-#ifndef BPF_SONAME
-#error "BPF_SONAME (the library's file name, e.g. libbpf.so.1) comes from meson"
-#endif
 
 /* libbpf (with libelf and zlib) is opened by the one session that attaches the programs
  * (network "host" with addresses, as root) instead of at every start (util/dlib.h). The
@@ -53,13 +50,13 @@ static const struct dlib_symbol symbols[] = {
 
 #include "connect.skel.h"
 
-static int bpf_lib_open(struct mc_error *err)
+int netbpf_load_library(struct mc_error *err)
 {
         static int opened;      /* 0 not tried, 1 open, -1 failed (err says why each time) */
         static struct mc_error why;
         if (!opened)
-                opened = dlib_open(BPF_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &bpf, &why)
-                        < 0 ? -1 : 1;
+                opened = dlib_open(MCPCAGE_BPF_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &bpf,
+                                   &why) < 0 ? -1 : 1;
         if (opened > 0)
                 return 0;
         return mc_error_set(err, why.code, "loading libbpf: %s", why.msg);
@@ -129,7 +126,7 @@ int netbpf_attach(const struct net_allow *allow, int cgroup_fd, struct netbpf **
                   struct mc_error *err)
 {
         *out = NULL;
-        int r = bpf_lib_open(err);
+        int r = netbpf_load_library(err);
         if (r < 0)
                 return r;
         libbpf_set_print(quiet);

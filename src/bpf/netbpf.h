@@ -16,6 +16,10 @@ struct netbpf;
 /* Whether this build has the programs (clang, bpftool and the kernel's BTF at build time). */
 bool netbpf_built(void);
 
+/* Opens libbpf (it is not linked: util/dlib.h). 0, or -errno with err saying why.
+ * netbpf_attach() calls it; `mcpcage doctor` asks it too. */
+int netbpf_load_library(struct mc_error *err);
+
 /* Loads the programs with allow's address rules and attaches them to the cgroup directory
  * cgroup_fd. 0, or -errno with err saying why (EOPNOTSUPP: not built; EPERM: not
  * privileged). */

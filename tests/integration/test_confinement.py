@@ -472,7 +472,8 @@ def doctor(ctx):
     rc, out, err = ctx.run(["doctor"])
     text = out.decode()
     lines = {l.split("  ")[0].strip(): l for l in text.splitlines() if l.strip()}
-    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "pidfd", "mount_setattr"):
+    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "pidfd", "mount_setattr",
+                 "hyperscan"):
         expect(name in lines, "a line for %s: %s" % (name, short(text, 2000)))
     verdict = text.strip().splitlines()[-1]
     expect(rc in (0, 1, 2), "exit status %s" % rc)

@@ -120,6 +120,31 @@ def audit_has_no(ctx, secrets):
 
 # ---- redaction --------------------------------------------------------------------------
 
+@suite.case("without a loadable Hyperscan a redacting session says so once and redacts every kind "
+            "the same (the portable gate)")
+def redact_without_hyperscan(ctx):
+    libdir = os.path.join(ctx.dir, "broken-lib")
+    os.makedirs(libdir)
+    for name in ("libhs.so.5", "libhs.so.4", "libhs.so.6"):  # whichever the build opens
+        with open(os.path.join(libdir, name), "w") as f:
+            f.write("not a shared object\n")
+    pol = policy(ctx, redact__results=["secrets", "pii"])
+    p = start(ctx, pol, env={"LD_LIBRARY_PATH": libdir})
+    init(p)
+    for i, kind in enumerate(SECRET_KINDS):
+        text, secret = sample(kind)
+        resp, _, _ = p.call(call(i, "echo", {"text": text}))
+        got = text_of(resp)
+        expect("[REDACTED:%s]" % kind in got and secret not in got,
+               "%s: want [REDACTED:%s], got %s" % (kind, kind, short(got)))
+    end(p)
+    said = p.stderr_text()
+    if "this build has no Hyperscan" in ctx.run(["doctor"])[1].decode():
+        return      # nothing to load: the portable gate is all there is, and nothing is said
+    expect_eq(said.count("cannot load Hyperscan"), 1, "said once on stderr: %s" % short(said, 800))
+    expect("portable gate" in said, "and what serves instead: %s" % short(said, 800))
+
+
 @suite.case("threats.md §3 row 1: each secret kind in a tool result is [REDACTED:kind] and counted")
 def redact_each_kind(ctx):
     pol = policy(ctx, redact__results=["secrets", "pii"])

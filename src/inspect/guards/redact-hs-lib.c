@@ -2,13 +2,10 @@
  * inspector, before it confines itself (no new executable mapping afterwards). */
 #include <stdbool.h>
 
+#include "config.h"
 #include "inspect/guards/redact-hs-lib.h"
 #include "util/dlib.h"
 #include "util/log.h"
-
-#ifndef HS_SONAME
-#error "HS_SONAME (the library's file name, e.g. libhs.so.5) comes from meson"
-#endif
 
 const struct redact_hs_lib *redact_hs;
 
@@ -28,7 +25,7 @@ const struct redact_hs_lib *redact_hs_lib(void)
                 return redact_hs;
         tried = true;
         struct mc_error err = { 0 };
-        if (dlib_open(HS_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &lib, &err) < 0) {
+        if (dlib_open(MCPCAGE_HS_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &lib, &err) < 0) {
                 log_warn("redaction: cannot load Hyperscan (%s); the portable gate finds the anchors "
                          "instead: the same redactions, slower", err.msg);
                 return NULL;
