@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "config.h"
 #include "inspect/guards/redact.h"
 #include "tap.h"
 #include "util/buf.h"
@@ -114,7 +115,7 @@ int main(void)
         redactor_cache_dir(dir);
         tap_ok(secrets_work(), "first run: compiled, redacts");
         if (!find_db(NULL, path, sizeof(path))) {
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
                 tap_ok(false, "first run stores a database under %s", dir);
 #else
                 tap_skip("built without Hyperscan (libhyperscan-dev): there is nothing to cache",

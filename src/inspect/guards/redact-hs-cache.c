@@ -1,4 +1,4 @@
-/* The on-disk cache of compiled anchor databases (with HAVE_HYPERSCAN). Compiling the
+/* The on-disk cache of compiled anchor databases (with MCPCAGE_HAVE_HYPERSCAN). Compiling the
  * redaction anchors is most of mcpcage's start (tens of millions of instructions for a few
  * dozen literals); the compiled database is ~10 KB and loads in a microsecond. So the first
  * run of a policy stores it under $XDG_CACHE_HOME/mcpcage/hyperscan/<key>.db and later runs
@@ -25,12 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "util/cleanup.h"
 #include "util/files.h"
 #include "util/log.h"
 
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
 #include <hs.h>
 
 #include "inspect/guards/redact-hs-lib.h"

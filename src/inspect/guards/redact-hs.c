@@ -8,11 +8,12 @@
 #include <limits.h>
 #include <string.h>
 
+#include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
 #include <hs.h>
 
 #include "inspect/guards/redact-hs-lib.h"

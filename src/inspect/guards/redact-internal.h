@@ -132,7 +132,7 @@ struct redactor {
         struct gate gate;
         unsigned gate_mask;
         bool gate_ok, gate_built;
-        /* Hyperscan (HAVE_HYPERSCAN): every anchor literal in one database. */
+        /* Hyperscan (MCPCAGE_HAVE_HYPERSCAN): every anchor literal in one database. */
         void *hs_db, *hs_scratch;
         struct anchor_ref *hs_anchors;
         size_t n_hs;
@@ -179,7 +179,7 @@ int redact_compile(const char *pattern, uint32_t opts, pcre2_code **out, const c
 /* redact-scan.c: the back and edge sets of a built-in rule; the trigger tables. */
 void redact_rule_edges(struct compiled_rule *cr, const struct compiled_rule *prev, size_t n_prev);
 int redact_build_gate(struct redactor *r, struct mc_error *err);
-/* redact-hs.c (with HAVE_HYPERSCAN): the anchor database, and the anchors found in text
+/* redact-hs.c (with MCPCAGE_HAVE_HYPERSCAN): the anchor database, and the anchors found in text
  * as hs_cands sorted by start. */
 int redact_hs_build(struct redactor *r, struct mc_error *err);
 void redact_hs_free(struct redactor *r);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "util/cleanup.h"
 
@@ -399,7 +400,6 @@ static size_t run_start(const unsigned char *t, size_t i, size_t lo)
         return i;
 }
 
-
 static int dispatch(struct scan *sc, size_t pos, size_t done, size_t *next)
 {
         const unsigned char *t = (const unsigned char *)sc->t;
@@ -617,7 +617,7 @@ static int resolve(struct redactor *r)
         return 0;
 }
 
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
 /* Anchors from Hyperscan's candidates, then digit runs through the gate. */
 static int scan_hs(struct scan *sc)
 {
@@ -650,7 +650,7 @@ int redact_scan(struct redactor *r, struct redact_sel sel, const char *text, siz
         if (len < r->min_match)
                 return 0;
         int rc;
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
         if (r->hs_scratch && len >= HS_MIN_LEN)
                 rc = scan_hs(&sc);
         else

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "policy/policy.h"
 #include "util/cleanup.h"
@@ -304,7 +305,7 @@ int redactor_new(json_t *root, const char *const *env_secrets, struct redactor *
                 rc = scratch_new(r, err);
         if (rc >= 0)
                 rc = redact_build_gate(r, err);
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
         if (rc >= 0)
                 rc = redact_hs_build(r, err);
 #endif
@@ -340,7 +341,7 @@ void redactor_free(struct redactor *r)
         pcre2_match_context_free(r->mctx);
         pcre2_jit_stack_free(r->jit_stack);
         free(r->hits);
-#if HAVE_HYPERSCAN
+#if MCPCAGE_HAVE_HYPERSCAN
         redact_hs_free(r);
 #endif
         free(r);
