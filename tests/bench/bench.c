@@ -64,11 +64,11 @@ static size_t row_inspect_off = SIZE_MAX, row_args_only = SIZE_MAX, row_rules_on
  * command, a URL, a per-tool rate and the global call limit), still without redaction or
  * injection scan; `all rules on` the same rules with the secrets and PII catalogues and the
  * injection scan (flag). */
-static const char POLICY_INSPECT_OFF[] =
-        "{\"version\": 1, \"mcp\": {\"tools\": {\"*\": \"allow\"}, "
-        "\"methods\": {\"server\": {\"deny\": [\"sampling/createMessage\"]}}, "
-        "\"pin\": {\"on_change\": \"warn\"}, \"redact\": {\"results\": []}, "
-        "\"injection\": {\"action\": \"off\"}}}\n";
+/* The default's method rule and pin, without its content guards. */
+#define NO_CONTENT_GUARDS \
+        "\"methods\": {\"server\": {\"deny\": [\"sampling/createMessage\"]}}, " \
+        "\"pin\": {\"on_change\": \"warn\"}, \"redact\": {\"results\": []}, " \
+        "\"injection\": {\"action\": \"off\"}"
 #define ARGUMENT_RULES \
         "\"scopes\": [\"bench:run\"], " \
         "\"tools\": {\"echo\": {\"scopes\": [\"bench:run\"], \"paths\": {\"/path\": \"read\"}, " \
@@ -77,11 +77,10 @@ static const char POLICY_INSPECT_OFF[] =
         "\"big\": \"allow\", \"*\": \"deny\"}, " \
         "\"paths\": {\"read\": [\"/tmp\"], \"deny\": [\"**/.env\", \"**/id_*\"]}, " \
         "\"limits\": {\"calls\": \"1000000/s\"}"
+static const char POLICY_INSPECT_OFF[] =
+        "{\"version\": 1, \"mcp\": {\"tools\": {\"*\": \"allow\"}, " NO_CONTENT_GUARDS "}}\n";
 static const char POLICY_ARGS_ONLY[] =
-        "{\"version\": 1, \"mcp\": {" ARGUMENT_RULES ", "
-        "\"methods\": {\"server\": {\"deny\": [\"sampling/createMessage\"]}}, "
-        "\"pin\": {\"on_change\": \"warn\"}, \"redact\": {\"results\": []}, "
-        "\"injection\": {\"action\": \"off\"}}}\n";
+        "{\"version\": 1, \"mcp\": {" ARGUMENT_RULES ", " NO_CONTENT_GUARDS "}}\n";
 static const char POLICY_RULES_ON[] =
         "{\"version\": 1, \"extends\": [\"default\"], \"mcp\": {" ARGUMENT_RULES ", "
         "\"redact\": {\"results\": [\"secrets\", \"pii\"]}, \"injection\": {\"action\": \"flag\"}}}\n";
