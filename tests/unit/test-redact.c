@@ -616,8 +616,87 @@ static void test_short_runs(void)
                "(%u shapes asked)", REDACT_RUN_MIN_DIGITS, asked);
 }
 
+/* A rule's pre test runs at its anchor before the regex, so it must never refuse where the
+ * regex would match: over generated texts around each such anchor, where the anchored regex
+ * matches from the start the scan's walk back reaches, the pre test must say yes. The texts
+ * are pieces of addresses, names and assignments put together at random. */
+static const char *const pre_before[] = {
+        "a", "Zb9", "user", "x.y", "_", "%", "+", "-", ".", " ", "\"", "'", "https", "git",
+        "api_key", "(", "a1", "\\", "/",
+};
+static const char *const pre_after[] = {
+        "a", "b9", "example", "c", "-", ".", "com", "io", ":", "/", "//", "@", "#", "?", " ",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "~", "\\",
+        "pass", "1", "Z", "=", "\"", "'", "\t", "<", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a",
+        "Secr3tValu3Xy9", "%", "_", "+", "\n", "example.com", "b9.io", "mail.example.org",
+        "github.com:org", "user:pass@h", "u:p@", "pass@", ": ", "\v", "\r\n",
+};
+
+static unsigned long lcg(unsigned long *seed)
+{
+        *seed = *seed * 6364136223846793005UL + 1442695040888963407UL;
+        return *seed >> 33;
+}
+
+static size_t pre_piece(char *text, size_t n, size_t cap, const char *const *pieces, size_t n_pieces,
+                        unsigned long *seed)
+{
+        const char *p = pieces[lcg(seed) % n_pieces];
+        size_t l = strlen(p);
+        if (n + l < cap) {
+                memcpy(text + n, p, l);
+                n += l;
+        }
+        return n;
+}
+
+static void test_pre_tests(void)
+{
+        unsigned long seed = 12345;
+        pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+        for (size_t k = 0; k < redact_rules_count; k++) {
+                const struct rule_def *d = &redact_rules[k];
+                if (!d->pre || !d->anchors)
+                        continue;
+                pcre2_code *re = NULL;
+                if (redact_compile(d->pattern, PCRE2_ANCHORED, &re, d->kind, NULL) < 0) {
+                        tap_ok(false, "%s: pattern compiles", d->kind);
+                        continue;
+                }
+                unsigned matched = 0, refused = 0, wrong = 0;
+                for (unsigned iter = 0; iter < 40000; iter++) {
+                        char text[512];
+                        size_t n = 0, alen = strlen(d->anchors[0]);
+                        for (unsigned i = lcg(&seed) % 5; i > 0; i--)
+                                n = pre_piece(text, n, 200, pre_before, sizeof(pre_before) / sizeof(pre_before[0]), &seed);
+                        size_t a = n;
+                        memcpy(text + n, d->anchors[0], alen);
+                        n += alen;
+                        for (unsigned i = lcg(&seed) % 7; i > 0; i--)
+                                n = pre_piece(text, n, sizeof(text) - 1, pre_after, sizeof(pre_after) / sizeof(pre_after[0]), &seed);
+                        text[n] = '\0';
+                        /* where the scan would run it: walked back over the rule's back bytes */
+                        size_t s = a;
+                        while (d->back && s > 0 && a - s < d->max_back && strchr(d->back, text[s - 1]))
+                                s--;
+                        bool any = pcre2_match(re, (PCRE2_SPTR)text, n, s, 0, md, NULL) > 0;
+                        bool pre = d->pre(text, n, a, alen);
+                        matched += any;
+                        refused += !pre;
+                        if (any && !pre && wrong++ < 3)
+                                printf("#   %s: pre refuses \"%s\" where the regex matches\n", d->kind, text);
+                }
+                pcre2_code_free(re);
+                tap_ok(wrong == 0 && matched > 500 && refused > 1000,
+                       "%s: the pre test never refuses where the regex matches (%u matches, %u refusals "
+                       "of 40000)", d->kind, matched, refused);
+        }
+        pcre2_match_data_free(md);
+}
+
 int main(void)
 {
+        test_pre_tests();
         test_short_runs();
         test_gate_padded();
         test_gate_paths();

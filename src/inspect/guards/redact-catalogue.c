@@ -107,7 +107,8 @@ static bool pre_assignment(const char *t, size_t n, size_t a, size_t alen)
                 i++;
         if (i < n && (t[i] == '"' || t[i] == '\''))
                 i++;
-        for (size_t k = 0; k < 3 && i < n && (t[i] == ' ' || t[i] == '\t'); k++)
+        /* PCRE2's \s: a name and its ':' on two lines is still an assignment */
+        for (size_t k = 0; k < 3 && i < n && (t[i] == ' ' || (t[i] >= '\t' && t[i] <= '\r')); k++)
                 i++;
         return i < n && (t[i] == ':' || t[i] == '=');
 }
