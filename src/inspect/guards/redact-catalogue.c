@@ -85,17 +85,47 @@ static bool check_email(const char *t, size_t n, size_t s, size_t e)
         return true;
 }
 
-/* Userinfo needs an '@' before the URL's host ends; most URLs have none. */
+/* Userinfo needs an '@' before the URL's host ends; most URLs have none. A table, not a
+ * strchr per byte: this runs for every "://" in the text. */
 static bool pre_userinfo(const char *t, size_t n, size_t a, size_t alen)
 {
+        static const bool stop[256] = { [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['/'] = 1,
+                                        ['"'] = 1, ['\''] = 1, ['<'] = 1, ['>'] = 1, ['?'] = 1,
+                                        ['#'] = 1, ['\\'] = 1, ['\0'] = 1 };
         (void)alen;
         for (size_t i = a + 3; i < n && i < a + 600; i++) {
-                if (t[i] == '@')
+                unsigned char c = (unsigned char)t[i];
+                if (c == '@')
                         return true;
-                if (strchr(" \t\r\n/\"'<>?#\\", t[i]))
+                if (stop[c])
                         return false;
         }
         return false;
+}
+
+static bool is_alnum_byte(unsigned char c)
+{
+        return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+/* What the email pattern needs around its '@' before PCRE2 is asked: a local-part byte
+ * before it, then a label of letters, digits and '-' starting with a letter or digit and
+ * ended by a '.'. Decorators ("@Override"), npm scopes ("@types/node") and handles stop
+ * here. */
+static bool pre_email(const char *t, size_t n, size_t a, size_t alen)
+{
+        (void)alen;
+        if (a == 0 || a + 2 >= n)
+                return false;
+        unsigned char b = (unsigned char)t[a - 1];
+        if (!is_alnum_byte(b) && b != '.' && b != '_' && b != '%' && b != '+' && b != '-')
+                return false;
+        size_t i = a + 1;
+        if (!is_alnum_byte((unsigned char)t[i]))
+                return false;
+        while (i < n && i - a <= 63 && (is_alnum_byte((unsigned char)t[i]) || t[i] == '-'))
+                i++;
+        return i < n && t[i] == '.';
 }
 
 /* An assignment follows the name: optional quote, up to three spaces, then ':' or '='.
@@ -246,7 +276,7 @@ const struct rule_def redact_rules[] = {
         /* pii */
         { .kind = "email", .catalogue = CAT_PII,
           .anchors = A("@"), .back = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-",
-          .max_back = 64, .window = 320,
+          .max_back = 64, .window = 320, .pre = pre_email,
           .pattern = "(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
                      "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}"
                      /* git@github.com:org/repo is an ssh address */
