@@ -103,9 +103,11 @@ static bool pre_userinfo(const char *t, size_t n, size_t a, size_t alen)
         return false;
 }
 
-static bool is_alnum_byte(unsigned char c)
+static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+
+static bool is_alnum(char c)
 {
-        return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
+        return is_upper(c) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 /* What the email pattern needs around its '@' before PCRE2 is asked: a local-part byte
@@ -117,13 +119,13 @@ static bool pre_email(const char *t, size_t n, size_t a, size_t alen)
         (void)alen;
         if (a == 0 || a + 2 >= n)
                 return false;
-        unsigned char b = (unsigned char)t[a - 1];
-        if (!is_alnum_byte(b) && b != '.' && b != '_' && b != '%' && b != '+' && b != '-')
+        char b = t[a - 1];
+        if (!is_alnum(b) && b != '.' && b != '_' && b != '%' && b != '+' && b != '-')
                 return false;
         size_t i = a + 1;
-        if (!is_alnum_byte((unsigned char)t[i]))
+        if (!is_alnum(t[i]))
                 return false;
-        while (i < n && i - a <= 63 && (is_alnum_byte((unsigned char)t[i]) || t[i] == '-'))
+        while (i < n && i - a <= 63 && (is_alnum(t[i]) || t[i] == '-'))
                 i++;
         return i < n && t[i] == '.';
 }
@@ -156,12 +158,6 @@ static bool run_card(const char *t, size_t p, const struct run_shape *sh)
         return sh->digits >= 12 && (sh->digits <= 19 || sh->groups > 1) && t[p] >= '2' && t[p] <= '6';
 }
 
-static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-
-static bool is_alnum(char c)
-{
-        return is_upper(c) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 
 /* "GB82 WEST ...": the check digits may be the whole run. A letter or digit before the
  * country code (base64, identifiers) rules it out. */
