@@ -158,7 +158,6 @@ static bool run_card(const char *t, size_t p, const struct run_shape *sh)
         return sh->digits >= 12 && (sh->digits <= 19 || sh->groups > 1) && t[p] >= '2' && t[p] <= '6';
 }
 
-
 /* "GB82 WEST ...": the check digits may be the whole run. A letter or digit before the
  * country code (base64, identifiers) rules it out. */
 static bool run_iban(const char *t, size_t p, const struct run_shape *sh)
