@@ -4,6 +4,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "inspect/guards/jsonstr-avx2.h"
 #include "inspect/guards/jsonstr.h"
 #include "tap.h"
 
@@ -178,15 +179,16 @@ static void test_empty_and_nested(void)
         buf_free(&paths);
 }
 
-/* One escape of cp's byte or character as a peer might write it: plain, short form, \u00XX,
- * or (for '/') "\/". */
+/* One escape of cp's byte or character as a peer might write it: plain, short form (\n \t \r
+ * \b \f \" \\), \u00XX, or (for '/') "\/". */
 static void put_spelled(struct buf *b, unsigned char c, unsigned how)
 {
         static const char hex[] = "0123456789abcdef";
         char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
         if (c == '"' || c == '\\' || c < 0x20 || how % 3 == 0) {
-                if (c == '\n' && how % 2)
-                        buf_append(b, "\\n", 2);
+                static const char short_form[] = { ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r', ['\b'] = 'b', ['\f'] = 'f' };
+                if (c < sizeof(short_form) && short_form[c] && how % 2)
+                        buf_append(b, (char[]){ '\\', short_form[c] }, 2);
                 else if (c == '"' && how % 2)
                         buf_append(b, "\\\"", 2);
                 else if (c == '\\' && how % 2)
@@ -202,22 +204,27 @@ static void put_spelled(struct buf *b, unsigned char c, unsigned how)
         }
 }
 
-/* Strings of every length up to 80 with escapes at every offset (across the walk's 16-byte
- * steps), runs of escaped backslashes before quotes, surrogate pairs (jansson refuses a
+/* Strings of up to 160 characters with escapes at every offset (across the walk's 16-byte
+ * steps and the block decoder's 32-byte blocks), runs of escaped backslashes before quotes, surrogate pairs (jansson refuses a
  * lone surrogate, which test_escapes covers): the walk's decoded text must be what jansson decodes from the same string, and the
  * message must be handed back unchanged. */
 static void test_decode_matches_jansson(void)
 {
-        static const unsigned char alphabet[] = { 'a', 'b', 'x', ' ', '\n', '"', '\\', '/', '\t', 0x01, 0x7f };
+        static const unsigned char alphabet[] = { 'a', 'b', 'x', ' ', '\n', '"', '\\', '/', '\t', 0x01, 0x7f,
+                                                  '\r', '\b', '\f', 'n', 't', 'u' };
         unsigned seed = 12345, bad = 0, total = 0;
-        for (unsigned len = 0; len <= 80; len++) {
+        for (unsigned len = 0; len <= 160; len++) {
                 for (unsigned round = 0; round < 40; round++, total++) {
                         struct buf msg = { 0 }, res = { 0 }, seen = { 0 };
                         buf_append(&msg, "{\"k\":[\"", 7);
                         for (unsigned i = 0; i < len; i++) {
                                 seed = seed * 1103515245u + 12345u;
                                 unsigned r = seed >> 16;
-                                if (r % 29 == 0)
+                                /* odd rounds: plain runs of tens of bytes between escapes, so
+                                 * the block decoder sees whole blocks, escapes on their edges */
+                                if (round % 2 && r % 11)
+                                        buf_append(&msg, "plain", 1 + r % 5);
+                                else if (r % 29 == 0)
                                         buf_append(&msg, "\\ud83d\\ude00", 12);      /* a pair */
                                 else if (r % 31 == 0)
                                         buf_append(&msg, "\\uD83D\\uDE4F", 12);      /* upper-case hex */
@@ -256,6 +263,61 @@ static void test_malformed_escapes(void)
         }
 }
 
+/* The same escapes deep inside a long string, at every offset of a 32-byte block, after an
+ * escape (the block decoder runs from the first escape on): each must still be refused, and
+ * the valid twin of each decoded. */
+static void test_malformed_escapes_in_blocks(void)
+{
+        static const char *const bad[] = { "\\q", "\\u12zz", "\\x41", "\\ ", "\\\\\\'" };
+        static const char *const good[] = { "\\t", "\\u0041", "\\/", "\\\"", "\\\\\\b" };
+        unsigned refused = 0, decoded = 0, tries = 0;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                for (unsigned off = 0; off < 70; off++, tries++) {
+                        for (int valid = 0; valid < 2; valid++) {
+                                struct buf msg = { 0 }, res = { 0 }, seen = { 0 };
+                                buf_append_str(&msg, "[\"x\\n");
+                                for (unsigned k = 0; k < off; k++)
+                                        buf_append(&msg, k % 9 == 8 ? "\\n" : "y", k % 9 == 8 ? 2 : 1);
+                                buf_append_str(&msg, valid ? good[i] : bad[i]);
+                                buf_append_str(&msg, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"]");
+                                buf_append(&msg, "", 1);
+                                int rc = walk(msg.data, "", &res, NULL, &seen);
+                                json_t *j = json_loads(msg.data, 0, NULL);
+                                const char *want = json_string_value(json_array_get(j, 0));
+                                if (!valid)
+                                        refused += rc < 0;
+                                else
+                                        decoded += rc >= 0 && want && seen.len == strlen(want) + 2 &&
+                                                   !memcmp(seen.data, want, strlen(want));
+                                json_decref(j);
+                                buf_free(&msg);
+                                buf_free(&res);
+                                buf_free(&seen);
+                        }
+                }
+        }
+        tap_ok(refused == tries, "malformed escapes after long plain runs refused at every offset (%u of %u)",
+               refused, tries);
+        tap_ok(decoded == tries, "their valid twins decode as jansson does (%u of %u)", decoded, tries);
+}
+
+/* On a CPU with AVX2 the tests above must have run the block decoder, not only the scalar
+ * loop. */
+static void test_block_decoder_in_use(void)
+{
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        if (!__builtin_cpu_supports("avx2")) {
+                tap_skip("this CPU has no AVX2: strings are decoded by the scalar loop only",
+                         "the 32-byte block decoder is in use");
+                return;
+        }
+        tap_ok(jsonstr_avx2_ready(), "the 32-byte block decoder is in use");
+#else
+        tap_skip("not x86-64: strings are decoded by the scalar loop only", "the 32-byte block decoder is in use");
+#endif
+}
+
 int main(void)
 {
         test_keys_and_bytes();
@@ -267,5 +329,7 @@ int main(void)
         test_empty_and_nested();
         test_decode_matches_jansson();
         test_malformed_escapes();
+        test_malformed_escapes_in_blocks();
+        test_block_decoder_in_use();
         return tap_done();
 }
