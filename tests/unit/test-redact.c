@@ -631,6 +631,7 @@ static const char *const pre_after[] = {
         "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a.io",
         "Secr3tValu3Xy9", "%", "_", "+", "\n", "example.com", "b9.io", "mail.example.org",
         "github.com:org", "user:pass@h", "u:p@", "pass@", ": ", "\v", "\r\n",
+        "1.3.16-beta", "-b.io", "c-d.de", ":.", ":-", ".x:y",
 };
 
 static size_t pre_piece(char *text, size_t n, size_t cap, const char *const *pieces, size_t n_pieces,

@@ -110,10 +110,37 @@ static bool is_alnum(char c)
         return is_upper(c) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+static bool is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/* The rest of an address's domain from its first '.' (at dot): the pattern needs a '.' and
+ * two letters (the top-level domain), which "metric@1.3.16-beta.2" has not. A domain
+ * followed by ':' and a path is an ssh address the pattern's lookahead refuses
+ * ("git@github.com:org/repo"); with a second dot an address can still end at an inner '.'
+ * ("git@a.b.c:x" holds "git@a.b"), so then the pattern decides. A domain past 320 bytes
+ * (the pattern's window) is left to it too. */
+static bool domain_may_match(const char *t, size_t n, size_t dot)
+{
+        bool tld = false;
+        unsigned dots = 0;
+        size_t i = dot;
+        for (; i < n && i - dot < 320; i++) {
+                if (t[i] == '.') {
+                        dots++;
+                        tld |= i + 2 < n && is_alpha(t[i + 1]) && is_alpha(t[i + 2]);
+                } else if (!is_alnum(t[i]) && t[i] != '-') {
+                        break;
+                }
+        }
+        if (i - dot >= 320)
+                return true;
+        bool ssh = i + 1 < n && t[i] == ':' && (is_alnum(t[i + 1]) || t[i + 1] == '~' || t[i + 1] == '/');
+        return tld && (!ssh || dots >= 2);
+}
+
 /* What the email pattern needs around its '@' before PCRE2 is asked: a local-part byte
  * before it, then a label of letters, digits and '-' starting with a letter or digit and
- * ended by a '.'. Decorators ("@Override"), npm scopes ("@types/node") and handles stop
- * here. */
+ * ended by a '.', and a domain that may match. Decorators ("@Override"), npm scopes
+ * ("@types/node"), handles, package versions and git remotes stop here. */
 static bool pre_email(const char *t, size_t n, size_t a, size_t alen)
 {
         (void)alen;
@@ -127,7 +154,7 @@ static bool pre_email(const char *t, size_t n, size_t a, size_t alen)
                 return false;
         while (i < n && i - a <= 63 && (is_alnum(t[i]) || t[i] == '-'))
                 i++;
-        return i < n && t[i] == '.';
+        return i < n && t[i] == '.' && domain_may_match(t, n, i);
 }
 
 /* An assignment follows the name: optional quote, up to three spaces, then ':' or '='.
