@@ -8,8 +8,8 @@
  *   5. escaped bytes are replaced by what they stand for, the backslashes that start
  *      escapes are dropped, and the rest is packed together 8 bytes at a time (pshufb with
  *      a table of index lists, one per 8-bit keep mask).
- * Checked against the scalar decoder and jansson by test-jsonstr; the redact fuzzer runs it
- * under ASan. */
+ * test-jsonstr holds it to jansson and to the scalar decoder (malformed escapes at every
+ * block offset); fuzz-redact compares it with jsonstr_decode on every string it sees. */
 #include "inspect/guards/jsonstr-avx2.h"
 
 #if defined(__x86_64__)
