@@ -254,7 +254,8 @@ static void test_decode_matches_jansson(void)
 
 static void test_malformed_escapes(void)
 {
-        static const char *const bad[] = { "[\"\\u12\"]", "[\"\\u12zz\"]", "[\"\\q\"]", "[\"abc\\", "[\"\\u\"]" };
+        static const char *const bad[] = { "[\"\\u12\"]", "[\"\\u12zz\"]", "[\"\\q\"]", "[\"abc\\", "[\"\\u\"]",
+                                           "[\"\\u123z\"]", "[\"\\uz123\"]", "[\"\\u12 3\"]" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 struct buf res = { 0 };
                 int rc = walk(bad[i], "", &res, NULL, NULL);
