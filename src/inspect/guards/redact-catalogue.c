@@ -105,12 +105,12 @@ static bool pre_userinfo(const char *t, size_t n, size_t a, size_t alen)
 
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 
-static bool is_alnum(char c)
-{
-        return is_upper(c) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 static bool is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+static bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
+
+/* A byte of a domain label: [A-Za-z0-9-], as the email pattern has it. */
+static bool is_label(char c) { return is_alnum(c) || c == '-'; }
 
 /* The rest of an address's domain from its first '.' (at dot): the pattern needs a '.' and
  * two letters (the top-level domain), which "metric@1.3.16-beta.2" has not. A domain
@@ -127,7 +127,7 @@ static bool domain_may_match(const char *t, size_t n, size_t dot)
                 if (t[i] == '.') {
                         dots++;
                         tld |= i + 2 < n && is_alpha(t[i + 1]) && is_alpha(t[i + 2]);
-                } else if (!is_alnum(t[i]) && t[i] != '-') {
+                } else if (!is_label(t[i])) {
                         break;
                 }
         }
@@ -152,7 +152,7 @@ static bool pre_email(const char *t, size_t n, size_t a, size_t alen)
         size_t i = a + 1;
         if (!is_alnum(t[i]))
                 return false;
-        while (i < n && i - a <= 63 && (is_alnum(t[i]) || t[i] == '-'))
+        while (i < n && i - a <= 63 && is_label(t[i]))
                 i++;
         return i < n && t[i] == '.' && domain_may_match(t, n, i);
 }
