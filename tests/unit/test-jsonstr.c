@@ -302,6 +302,73 @@ static void test_malformed_escapes_in_blocks(void)
         tap_ok(decoded == tries, "their valid twins decode as jansson does (%u of %u)", decoded, tries);
 }
 
+/* The long-string scan for the first '"' or '\\': at every start alignment, for lengths
+ * around its 32- and 64-byte steps, with the special byte (either kind) at every position
+ * or absent, it answers as a byte-by-byte scan does, and reads no byte past end (the
+ * buffer is exactly as long; ASan watches it). */
+static size_t next_special_bytewise(const char *m, size_t p, size_t end)
+{
+        while (p < end && m[p] != '"' && m[p] != '\\')
+                p++;
+        return p;
+}
+
+static void test_next_special(void)
+{
+        unsigned tries = 0, agreed = 0;
+        for (size_t len = 0; jsonstr_avx2_ready() && len <= 200; len += len < 140 ? 1 : 7) {
+                for (size_t align = 0; align < 32; align++) {
+                        char *buf = malloc(align + len + 1);
+                        char *m = buf + align;
+                        for (size_t at = 0; at <= len; at++) {
+                                for (int kind = 0; kind < 2; kind++) {
+                                        memset(m, 'x', len);
+                                        if (at < len)
+                                                m[at] = kind ? '\\' : '"';
+                                        for (size_t from = 0; from <= len && from < 40; from += 13) {
+                                                tries++;
+                                                agreed += jsonstr_avx2_next_special(m, from, len) ==
+                                                          next_special_bytewise(m, from, len);
+                                        }
+                                        if (at == len)
+                                                break;
+                                }
+                        }
+                        free(buf);
+                }
+        }
+        if (!jsonstr_avx2_ready())
+                tap_skip("no AVX2 here: long strings are scanned 16 bytes a step",
+                         "the long-string scan finds the first quote or backslash");
+        else
+                tap_ok(tries > 0 && agreed == tries, "the long-string scan finds the first quote or backslash as a "
+               "byte-by-byte scan does (%u of %u cases)", agreed, tries);
+
+        /* through the walk: long strings whose first escape or closing quote falls at every
+         * offset of a 64-byte step */
+        unsigned ok = 0, n = 0;
+        for (size_t run = 250; run < 250 + 130; run++) {
+                struct buf msg = { 0 }, res = { 0 }, seen = { 0 }, want = { 0 };
+                buf_append(&msg, "[\"", 2);
+                for (size_t i = 0; i < run; i++)
+                        buf_append(&msg, "z", 1);
+                buf_append(&msg, run % 2 ? "\\n\",\"" : "\",\"", run % 2 ? 5 : 3);
+                for (size_t i = 0; i < run; i++)
+                        buf_append(&msg, "y", 1);
+                buf_append(&msg, "\"]", 3);
+                for (size_t i = 0; i < run; i++)
+                        buf_append(&want, "z", 1);
+                buf_append(&want, run % 2 ? "\n\n" : "\n", run % 2 ? 2 : 1);
+                for (size_t i = 0; i < run; i++)
+                        buf_append(&want, "y", 1);
+                buf_append(&want, "\n", 2);
+                n++;
+                ok += walk(msg.data, "", &res, NULL, &seen) == 0 && strcmp(seen.data, want.data) == 0;
+                buf_free(&msg), buf_free(&res), buf_free(&seen), buf_free(&want);
+        }
+        tap_ok(ok == n, "long strings end at the right byte wherever their end falls (%u of %u)", ok, n);
+}
+
 /* On a CPU with AVX2 the tests above must have run the block decoder, not only the scalar
  * loop. */
 static void test_block_decoder_in_use(void)
@@ -331,6 +398,7 @@ int main(void)
         test_decode_matches_jansson();
         test_malformed_escapes();
         test_malformed_escapes_in_blocks();
+        test_next_special();
         test_block_decoder_in_use();
         return tap_done();
 }

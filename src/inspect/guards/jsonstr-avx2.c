@@ -81,6 +81,41 @@ static inline uint64_t escapes(uint64_t bs, uint64_t carry, uint64_t *starts)
         return esc;
 }
 
+__attribute__((target("avx2")))
+static inline uint32_t specials32(__m256i x)
+{
+        return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+                                                              _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'))));
+}
+
+__attribute__((target("avx2")))
+size_t jsonstr_avx2_next_special(const char *m, size_t p, size_t end)
+{
+        if (end - p >= 32) {
+                uint32_t k = specials32(_mm256_loadu_si256((const __m256i *)(m + p)));
+                if (k)
+                        return p + (size_t)__builtin_ctz(k);
+                /* on to the next 32-byte boundary: no load below crosses a cache line */
+                p += 32 - ((uintptr_t)(m + p) & 31);
+                for (; end - p >= 64; p += 64) {
+                        __m256i a = _mm256_load_si256((const __m256i *)(m + p));
+                        __m256i b = _mm256_load_si256((const __m256i *)(m + p + 32));
+                        uint64_t both = specials32(a) | (uint64_t)specials32(b) << 32;
+                        if (both)
+                                return p + (size_t)__builtin_ctzll(both);
+                }
+                if (end - p >= 32) {
+                        k = specials32(_mm256_load_si256((const __m256i *)(m + p)));
+                        if (k)
+                                return p + (size_t)__builtin_ctz(k);
+                        p += 32;
+                }
+        }
+        while (p < end && m[p] != '"' && m[p] != '\\')
+                p++;
+        return p;
+}
+
 /* Step 5's packing of 8 bytes of y, those whose bit is set in keep8, at o. */
 __attribute__((target("avx2")))
 static inline char *put8(char *o, __m128i y, unsigned keep8, char first)
@@ -150,6 +185,13 @@ bool jsonstr_avx2_ready(void)
 size_t jsonstr_avx2_decode(const char *m, size_t p, size_t end, char **o)
 {
         (void)m, (void)end, (void)o;
+        return p;
+}
+
+size_t jsonstr_avx2_next_special(const char *m, size_t p, size_t end)
+{
+        while (p < end && m[p] != '"' && m[p] != '\\')
+                p++;
         return p;
 }
 

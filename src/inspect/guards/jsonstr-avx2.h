@@ -18,3 +18,8 @@ bool jsonstr_avx2_ready(void);
  * starts an escape, or plain text). *o advances past what was written; it may store up to
  * 8 bytes beyond that, which the caller's reserve must allow. */
 size_t jsonstr_avx2_decode(const char *m, size_t p, size_t end, char **o);
+
+/* The first '"' or '\\' at or after m[p], or end: 64 bytes a step on aligned blocks, so a
+ * multi-megabyte string is scanned at the same speed wherever its buffer and this loop's
+ * code happen to lie. */
+size_t jsonstr_avx2_next_special(const char *m, size_t p, size_t end);

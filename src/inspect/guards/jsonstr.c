@@ -40,6 +40,9 @@ static inline unsigned specials16(const char *m)
  * rather than a memchr per byte kind. */
 static size_t next_special(const char *m, size_t p, size_t end)
 {
+        /* long results (a file's text, a multi-megabyte line) 64 bytes a step */
+        if (end - p >= 256 && jsonstr_avx2_ready())
+                return jsonstr_avx2_next_special(m, p, end);
 #if defined(__SSE2__)
         for (; p + 16 <= end; p += 16) {
                 unsigned k = specials16(m + p);
