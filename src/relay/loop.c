@@ -59,6 +59,7 @@ struct loop {
         uint64_t residency_deadline;    /* when the start pages are dropped (0: done) */
         bool reason_set, drained, close_child_in;
         bool signalled;                 /* we sent the server SIGTERM or SIGKILL */
+        bool sent_to_child;             /* this round emptied the queue to the server */
         struct fd_flags in_flags, out_flags, err_flags;
         struct relay_result *res;
 };
@@ -502,8 +503,11 @@ static void flush_queue(struct loop *l, enum tag t)
         if (!is_open(l, t) || queue_len(q) == 0)
                 return;
         int r = queue_write(q, l->w[t].fd);
-        if (r >= 0)
+        if (r >= 0) {
+                if (t == T_CHILD_IN && queue_len(q) == 0)
+                        l->sent_to_child = true;
                 return;
+        }
         queue_clear(q);
         watch_close(l, t);
         if (t == T_CHILD_IN) {
@@ -643,6 +647,26 @@ static int dispatch(struct loop *l, enum tag t, uint32_t events)
         }
 }
 
+/* After a round that handed the server everything queued for it, read its stdout once
+ * before waiting: when the server answered while we wrote (on one CPU the woken server
+ * usually runs first), the answer is there and goes out in this round, without an
+ * epoll_wait between. Otherwise the read finds nothing (EAGAIN) and the next wait
+ * catches the answer. Only the server's side reads ahead: a change of the kill switch
+ * (inotify, SIGUSR1) must be seen at a wait before the host's next input is read. */
+static int read_ahead(struct loop *l)
+{
+        if (!l->sent_to_child)
+                return 0;
+        l->sent_to_child = false;
+        if (!is_open(l, T_CHILD_OUT) || !can_read(l, false))
+                return 0;
+        l->now = now_ns();
+        int r = pump_input(l, false);
+        if (r < 0)
+                return r;
+        return after_io(l);
+}
+
 static int loop_iterate(struct loop *l)
 {
         bool always_ready = update_interest(l);
@@ -676,6 +700,8 @@ static int loop_iterate(struct loop *l)
                         return r;
         }
         r = after_io(l);
+        if (r >= 0)
+                r = read_ahead(l);
         /* the round's records after its output: off the path of the messages themselves */
         audit_flush(l->cfg->audit);
         return r;
