@@ -7,6 +7,7 @@
  * jansson; everything else is decided on the reader's spans. */
 #include "inspect/confirm.h"
 #include "inspect/inspector-internal.h"
+#include "inspect/jsonbuild.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -24,8 +25,8 @@ json_t *request_arguments(struct inspector *ins, const struct jsonrpc_msg *m, bo
                 request_arguments_clear(ins);
                 ins->args.msg = m;
                 if (m->p_arguments.len) {
-                        ins->args.tree = json_loadb(m->buf + m->p_arguments.off, m->p_arguments.len,
-                                                    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+                        ins->args.tree = json_build_validated(m->buf + m->p_arguments.off,
+                                                              m->p_arguments.len, false);
                         ins->args.unreadable = !ins->args.tree;
                 }
         }

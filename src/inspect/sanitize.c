@@ -1,6 +1,7 @@
 /* audit.arguments (see sanitize.h). jansson builds the tree; the walk replaces values in
  * place in that private copy. */
 #include "inspect/sanitize.h"
+#include "inspect/jsonbuild.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -258,12 +259,11 @@ json_t *sanitize_arguments_parsed(json_t *tree, const char *raw, size_t len, enu
                 return NULL;
         if (tree && mode == ARGS_SHAPE)
                 return shape_of(tree);
-        json_error_t e;
-        json_t *v = tree ? copy_containers(tree) : json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        json_t *v = tree ? copy_containers(tree) : json_build_validated(raw, len, false);
         if (!v && tree)
                 return NULL; /* out of memory */
         if (!v) /* integers beyond 64 bits: jansson keeps them only as reals */
-                v = json_loadb(raw, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
+                v = json_build_validated(raw, len, true);
         if (!v)
                 return json_string("[arguments not representable]");
         return sanitize_tree(v, mode, hooks);

@@ -11,6 +11,7 @@
  * a valid id token, because the answer to the host is built from exactly those: the answer
  * must itself parse. */
 #include "fuzz.h"
+#include "inspect/jsonbuild.h"
 #include "inspect/jsonrpc.h"
 #include "util/buf.h"
 
@@ -161,6 +162,25 @@ static void check_refused(const uint8_t *data, size_t size, const struct jsonrpc
         check_answer(id, id ? f->id.len : 0, f->code, f->reason);
 }
 
+/* The arguments of a call are turned into a jansson value by json_build_validated(), not
+ * by json_loadb: on an accepted line both must give the same value (as its dump: types,
+ * member order and reals to the last bit), or both refuse, in both number modes. */
+static void same_build(const uint8_t *data, size_t size)
+{
+        for (int real = 0; real < 2; real++) {
+                size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | (real ? JSON_DECODE_INT_AS_REAL : 0);
+                json_t *want = json_loadb((const char *)data, size, flags, NULL);
+                json_t *got = json_build_validated((const char *)data, size, real);
+                char *w = want ? json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) : NULL;
+                char *g = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) : NULL;
+                FUZZ_CHECK((!w && !g) || (w && g && strcmp(w, g) == 0),
+                           "built value differs from jansson's (int_as_real %d): %s vs %s", real,
+                           g ? g : "(refused)", w ? w : "(refused)");
+                free(w), free(g);
+                json_decref(want), json_decref(got);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct jsonrpc_msg m;
@@ -175,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK((m.kind == MSG_NOTIFICATION) == (m.id_type == ID_NONE),
                            "kind %d with id type %d", m.kind, m.id_type);
                 check_accepted(data, size, &m);
+                same_build(data, size);
                 jsonrpc_msg_clear(&m);
         } else {
                 check_refused(data, size, &f);
