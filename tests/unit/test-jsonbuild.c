@@ -182,9 +182,53 @@ static void test_generated(void)
                refused_by_jansson);
 }
 
+/* Out of memory at every allocation jansson makes while a value is built: NULL, and
+ * nothing left allocated (the ASan build's leak check sees every path). */
+static long allocs_left = -1;
+
+static void *failing_malloc(size_t n)
+{
+        if (allocs_left == 0)
+                return NULL;
+        if (allocs_left > 0)
+                allocs_left--;
+        return malloc(n);
+}
+
+static void test_out_of_memory(void)
+{
+        const char *text = "{\"a\":[1,2.5,\"x\\ny\",{\"b\":null,\"c\":[true,false]}],\"d\":\"e\",\"f\":{}}";
+        json_t *parsed = json_loadb(text, strlen(text), JSON_DECODE_ANY, NULL);
+        char *want = dump(parsed);
+        json_decref(parsed);
+        unsigned refused = 0;
+        bool whole = false;
+        json_set_alloc_funcs(failing_malloc, free);
+        for (long n = 0; n < 200 && !whole; n++) {
+                allocs_left = n;
+                json_t *v = json_build_validated(text, strlen(text), false);
+                allocs_left = -1;
+                if (!v) {
+                        refused++;
+                        continue;
+                }
+                char *got = dump(v);
+                json_decref(v);
+                whole = same_dump(got, want);
+                free(got);
+                if (!whole)
+                        break;
+        }
+        json_set_alloc_funcs(malloc, free);
+        free(want);
+        tap_ok(refused > 10 && whole, "out of memory at each of the first %u allocations: NULL; then the "
+               "whole value", refused);
+}
+
 int main(void)
 {
         test_fixed();
         test_generated();
+        test_out_of_memory();
         return tap_done();
 }
