@@ -17,6 +17,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* Up to this many keys an object is checked for duplicates by comparing each new key with
  * the previous ones; beyond it the keys are sorted once at the end of the object, so a
@@ -113,7 +116,7 @@ static inline bool is_plain(unsigned char c)
 
 /* Skip bytes that need no attention inside a string: printable ASCII other than '"' and
  * '\\'. Returns the index of the first byte that does (or n). */
-static inline size_t skip_plain(const unsigned char *b, size_t i, size_t n)
+static inline size_t skip_plain_short(const unsigned char *b, size_t i, size_t n)
 {
 #ifdef __SSE2__
         const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
@@ -143,6 +146,57 @@ static inline size_t skip_plain(const unsigned char *b, size_t i, size_t n)
         while (i < n && is_plain(b[i]))
                 i++;
         return i;
+}
+
+#if defined(__x86_64__)
+/* A long run (the text of a multi-megabyte result) 64 bytes a step on aligned blocks: no
+ * load crosses a cache line, so the speed does not depend on where the buffer or this
+ * loop's code happen to lie (a 16-byte loop's did, by ~5 % of an 8 MiB result's relay
+ * time between two builds that differed elsewhere). */
+__attribute__((target("avx2")))
+static inline uint32_t attention32(__m256i x)
+{
+        /* signed compare: < 0x20 catches control bytes and every byte >= 0x80 */
+        __m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+                                                    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'))),
+                                    _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), x));
+        return (uint32_t)_mm256_movemask_epi8(m);
+}
+
+__attribute__((target("avx2")))
+static size_t skip_plain_long(const unsigned char *b, size_t i, size_t n)
+{
+        uint32_t k = attention32(_mm256_loadu_si256((const __m256i *)(const void *)(b + i)));
+        if (k)
+                return i + (size_t)__builtin_ctz(k);
+        i += 32 - ((uintptr_t)(b + i) & 31);
+        for (; n - i >= 64; i += 64) {
+                uint64_t both = attention32(_mm256_load_si256((const __m256i *)(const void *)(b + i))) |
+                                (uint64_t)attention32(_mm256_load_si256((const __m256i *)(const void *)(b + i + 32))) << 32;
+                if (both)
+                        return i + (size_t)__builtin_ctzll(both);
+        }
+        return skip_plain_short(b, i, n);
+}
+
+static bool avx2_usable(void)
+{
+        static int usable = -1; /* the same answer whoever computes it first */
+        if (usable < 0) {
+                __builtin_cpu_init();
+                usable = __builtin_cpu_supports("avx2");
+        }
+        return usable;
+}
+#endif
+
+static inline size_t skip_plain(const unsigned char *b, size_t i, size_t n)
+{
+#if defined(__x86_64__)
+        if (n - i >= 256 && avx2_usable())
+                return skip_plain_long(b, i, n);
+#endif
+        return skip_plain_short(b, i, n);
 }
 
 /* Length of the UTF-8 sequence at b[i] (2..4), or 0 when it is not well formed: overlong

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "inspect/jsonrpc.h"
+#include "inspect/jsonscan.h"
 #include "tap.h"
 #include "util/buf.h"
 
@@ -354,6 +355,49 @@ static void test_speed(void)
                dt / 200000 * 1e9);
 }
 
+/* Long strings, where the scanner skips plain text 64 bytes a step: at every start
+ * alignment, in the first unaligned block and at every position of a later 64-byte step,
+ * the first byte that needs attention is
+ * found exactly. A raw control byte is refused at its offset; a non-ASCII character, an
+ * escape and the closing quote are taken with the right decoded length. */
+static void test_long_strings(void)
+{
+        static const struct { const char *bytes; size_t declen; bool refused; } kinds[] = {
+                { "\x01", 0, true }, { "\x1f", 0, true }, { "\xc3\xa9", 2, false },
+                { "\xe4\xb8\xad", 3, false }, { "\\n", 1, false }, { "\\u00e9", 2, false }, { "", 0, false },
+        };
+        unsigned tries = 0, right = 0;
+        for (size_t align = 0; align < 32; align += 3) {
+                for (size_t at = 0; at < 250 + 70; at = at == 70 ? 250 : at + 1) {
+                        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+                                size_t blen = strlen(kinds[k].bytes), tail = at < 250 ? 300 : 40;
+                                size_t len = 1 + at + blen + tail + 1;
+                                char *buf = malloc(align + len), *t = buf + align;
+                                t[0] = '"';
+                                memset(t + 1, 'a', at);
+                                memcpy(t + 1 + at, kinds[k].bytes, blen);
+                                memset(t + 1 + at + blen, 'b', tail);
+                                t[len - 1] = '"';
+                                struct jv root;
+                                struct jscan_fault f;
+                                int r = json_scan(t, len, NULL, &root, &f);
+                                bool ok = kinds[k].refused
+                                                  ? r == -EBADMSG && f.pos == 1 + at
+                                                  : r == 0 && root.type == JV_STRING && root.len == len &&
+                                                            root.declen == at + kinds[k].declen + tail;
+                                tries++;
+                                right += ok;
+                                if (!ok && tries - right == 1)
+                                        printf("# align %zu, at %zu, kind %zu: r %d pos %zu declen %zu\n", align,
+                                               at, k, r, f.pos, r == 0 ? root.declen : 0);
+                                free(buf);
+                        }
+                }
+        }
+        tap_ok(right == tries, "long strings: the first byte that needs attention is found at every "
+               "offset and alignment (%u of %u)", right, tries);
+}
+
 int main(void)
 {
         test_legacy_era();
@@ -363,6 +407,7 @@ int main(void)
         test_id_keys();
         test_recover();
         test_replies();
+        test_long_strings();
         test_speed();
         return tap_done();
 }
