@@ -8,6 +8,7 @@
  * checks, so all of it is refused before classification. */
 #include "inspect/jsonscan.h"
 #include "inspect/jsonrpc.h"
+#include "util/cpu.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -179,21 +180,12 @@ static size_t skip_plain_long(const unsigned char *b, size_t i, size_t n)
         return skip_plain_short(b, i, n);
 }
 
-static bool avx2_usable(void)
-{
-        static int usable = -1; /* the same answer whoever computes it first */
-        if (usable < 0) {
-                __builtin_cpu_init();
-                usable = __builtin_cpu_supports("avx2");
-        }
-        return usable;
-}
 #endif
 
 static inline size_t skip_plain(const unsigned char *b, size_t i, size_t n)
 {
 #if defined(__x86_64__)
-        if (n - i >= 256 && avx2_usable())
+        if (n - i >= 256 && cpu_has_avx2())
                 return skip_plain_long(b, i, n);
 #endif
         return skip_plain_short(b, i, n);

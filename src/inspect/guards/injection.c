@@ -20,6 +20,7 @@
 #endif
 
 #include "util/cleanup.h"
+#include "util/cpu.h"
 
 struct injection {
         pcre2_code *phrase;             /* anchored at a word start the pass found */
@@ -173,7 +174,7 @@ static void ascii_init(void)
         vector_init();
 #endif
 #if defined(__x86_64__) && defined(__SSE2__)
-        have_avx2 = __builtin_cpu_supports("avx2");
+        have_avx2 = cpu_has_avx2();
 #endif
 }
 

@@ -11,6 +11,7 @@
  * test-jsonstr holds it to jansson and to the scalar decoder (malformed escapes at every
  * block offset); fuzz-redact compares it with jsonstr_decode on every string it sees. */
 #include "inspect/guards/jsonstr-avx2.h"
+#include "util/cpu.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -49,8 +50,7 @@ static void init_tables(void)
                 slot_letter[SLOT(letters[i])] = letters[i];
                 slot_decoded[SLOT(letters[i])] = decoded[i];
         }
-        __builtin_cpu_init();
-        usable = __builtin_cpu_supports("avx2");
+        usable = cpu_has_avx2();
 }
 
 bool jsonstr_avx2_ready(void)

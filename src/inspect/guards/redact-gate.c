@@ -8,6 +8,8 @@
 #include <immintrin.h>
 #endif
 
+#include "util/cpu.h"
+
 /* Below this many trigger bytes the compare loop (three instructions a byte per 32 bytes)
  * is cheaper than the nibble tables (eight). */
 #define GATE_NIBBLE_MIN 3
@@ -19,7 +21,7 @@ void gate_init(struct gate *g, const unsigned char *bytes, unsigned n, bool digi
         g->digits = digits;
         g->avx2 = false;
 #if defined(__x86_64__) && defined(__SSE2__)
-        g->avx2 = __builtin_cpu_supports("avx2");
+        g->avx2 = cpu_has_avx2();
 #endif
         memset(g->nib_lo, 0, sizeof(g->nib_lo));
         memset(g->nib_hi, 0, sizeof(g->nib_hi));
