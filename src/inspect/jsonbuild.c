@@ -126,32 +126,40 @@ static bool literal(struct walk *w, const char *word)
         return true;
 }
 
-/* After a member or element: true at ',' (consumed), false at the closing bracket
- * (consumed) or anything else (*bad). */
-static bool next_item(struct walk *w, char close, bool *bad)
+/* At an opening bracket: past it and its whitespace; true when close follows at once
+ * (consumed too: the container is empty). */
+static bool opens_empty(struct walk *w, char close)
 {
+        w->i++;
         skip_ws(w);
-        if (w->i < w->n && w->s[w->i] == ',') {
+        if (w->i < w->n && w->s[w->i] == close) {
                 w->i++;
-                skip_ws(w);
                 return true;
         }
-        *bad = !(w->i < w->n && w->s[w->i] == close);
-        w->i++;
         return false;
+}
+
+enum item_end { ITEM_MORE, ITEM_LAST, ITEM_BAD };
+
+/* After a member or element: a ',' (more follow) or the closing bracket, consumed. */
+static enum item_end next_item(struct walk *w, char close)
+{
+        skip_ws(w);
+        if (w->i >= w->n || (w->s[w->i] != ',' && w->s[w->i] != close))
+                return ITEM_BAD;
+        if (w->s[w->i++] == close)
+                return ITEM_LAST;
+        skip_ws(w);
+        return ITEM_MORE;
 }
 
 static json_t *build_object(struct walk *w, unsigned depth)
 {
         json_t *obj = json_object();
-        bool bad = false;
-        w->i++;
-        skip_ws(w);
-        if (w->i < w->n && w->s[w->i] == '}') {
-                w->i++;
+        if (!obj || opens_empty(w, '}'))
                 return obj;
-        }
-        while (obj) {
+        enum item_end e = ITEM_MORE;
+        while (e == ITEM_MORE) {
                 char small[128], *heap = NULL;
                 size_t klen = 0;
                 const char *key = w->i < w->n && w->s[w->i] == '"'
@@ -168,12 +176,9 @@ static json_t *build_object(struct walk *w, unsigned depth)
                 }
                 int r = v ? json_object_setn_new_nocheck(obj, key, klen, v) : -1;
                 free(heap);
-                if (r < 0)
-                        bad = true;
-                if (bad || !next_item(w, '}', &bad))
-                        break;
+                e = r < 0 ? ITEM_BAD : next_item(w, '}');
         }
-        if (bad) {
+        if (e == ITEM_BAD) {
                 json_decref(obj);
                 return NULL;
         }
@@ -183,21 +188,14 @@ static json_t *build_object(struct walk *w, unsigned depth)
 static json_t *build_array(struct walk *w, unsigned depth)
 {
         json_t *arr = json_array();
-        bool bad = false;
-        w->i++;
-        skip_ws(w);
-        if (w->i < w->n && w->s[w->i] == ']') {
-                w->i++;
+        if (!arr || opens_empty(w, ']'))
                 return arr;
-        }
-        while (arr) {
+        enum item_end e = ITEM_MORE;
+        while (e == ITEM_MORE) {
                 json_t *v = build_value(w, depth + 1);
-                if (!v || json_array_append_new(arr, v) < 0)
-                        bad = true;
-                if (bad || !next_item(w, ']', &bad))
-                        break;
+                e = !v || json_array_append_new(arr, v) < 0 ? ITEM_BAD : next_item(w, ']');
         }
-        if (bad) {
+        if (e == ITEM_BAD) {
                 json_decref(arr);
                 return NULL;
         }
