@@ -1,5 +1,5 @@
-/* audit.arguments (see sanitize.h). jansson builds the tree; the walk replaces values in
- * place in that private copy. */
+/* audit.arguments (see sanitize.h). The tree is built from the scanned text
+ * (jsonbuild.h); the walk replaces values in place in that private copy. */
 #include "inspect/sanitize.h"
 #include "inspect/jsonbuild.h"
 

@@ -171,8 +171,9 @@ static void same_build(const uint8_t *data, size_t size)
                 size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | (real ? JSON_DECODE_INT_AS_REAL : 0);
                 json_t *want = json_loadb((const char *)data, size, flags, NULL);
                 json_t *got = json_build_validated((const char *)data, size, real);
-                char *w = want ? json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) : NULL;
-                char *g = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) : NULL;
+                const size_t dump = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17);
+                char *w = want ? json_dumps(want, dump) : NULL;
+                char *g = got ? json_dumps(got, dump) : NULL;
                 FUZZ_CHECK((!w && !g) || (w && g && strcmp(w, g) == 0),
                            "built value differs from jansson's (int_as_real %d): %s vs %s", real,
                            g ? g : "(refused)", w ? w : "(refused)");

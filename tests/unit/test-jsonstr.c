@@ -313,6 +313,12 @@ static size_t next_special_bytewise(const char *m, size_t p, size_t end)
         return p;
 }
 
+static void append_run(struct buf *b, char c, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                buf_append(b, &c, 1);
+}
+
 static void test_next_special(void)
 {
         unsigned tries = 0, agreed = 0;
@@ -350,17 +356,13 @@ static void test_next_special(void)
         for (size_t run = 250; run < 250 + 130; run++) {
                 struct buf msg = { 0 }, res = { 0 }, seen = { 0 }, want = { 0 };
                 buf_append(&msg, "[\"", 2);
-                for (size_t i = 0; i < run; i++)
-                        buf_append(&msg, "z", 1);
+                append_run(&msg, 'z', run);
                 buf_append(&msg, run % 2 ? "\\n\",\"" : "\",\"", run % 2 ? 5 : 3);
-                for (size_t i = 0; i < run; i++)
-                        buf_append(&msg, "y", 1);
+                append_run(&msg, 'y', run);
                 buf_append(&msg, "\"]", 3);
-                for (size_t i = 0; i < run; i++)
-                        buf_append(&want, "z", 1);
+                append_run(&want, 'z', run);
                 buf_append(&want, run % 2 ? "\n\n" : "\n", run % 2 ? 2 : 1);
-                for (size_t i = 0; i < run; i++)
-                        buf_append(&want, "y", 1);
+                append_run(&want, 'y', run);
                 buf_append(&want, "\n", 2);
                 n++;
                 ok += walk(msg.data, "", &res, NULL, &seen) == 0 && strcmp(seen.data, want.data) == 0;
