@@ -2,7 +2,6 @@
  * layer below (see the README's Architecture section). */
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,13 +205,6 @@ static int run_subcommand(int argc, char **argv, const struct options *o)
 
 int main(int argc, char **argv)
 {
-        /* mcpcage uses OpenSSL for SHA-256 and HMAC-SHA256 from the default provider, fetched
-         * by name: reading openssl.cnf and registering every legacy cipher and digest name
-         * (what an implicit initialisation does) cost more than all of mcpcage's own start.
-         * Its tables are left to the exit instead of torn down one by one (still reachable,
-         * not leaked: nothing of ours is held in them). */
-        OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-                            OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
         struct options o = { 0 };
         int rc = parse_options(argc, argv, &o);
         if (rc < 0) {

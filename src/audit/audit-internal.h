@@ -15,6 +15,8 @@
 #include "util/error.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/hex.h"
+#include "util/sha256.h"
 
 #define AUDIT_SESSION_HEX 32            /* 128 bits */
 #define AUDIT_DIGEST_LEN 32             /* SHA-256 */
@@ -29,9 +31,7 @@ struct audit_key {
 
 /* The digest contexts, set up once per log (chain.c). */
 struct audit_chain {
-        EVP_MD *md;                     /* SHA-256, fetched once */
-        EVP_MD_CTX *md_ctx;             /* plain chain */
-        EVP_MAC_CTX *mac_ctx;           /* HMAC-SHA256 chain, keyed once */
+        EVP_MAC_CTX *mac_ctx;           /* HMAC-SHA256 chain, keyed once; NULL: SHA-256 */
 };
 
 struct audit_sink {
@@ -147,22 +147,11 @@ static inline size_t record_key_len(void *iter)
 int record_json_members(struct buf *b, const json_t *obj);
 
 /* chain.c: hex SHA-256 of data, or HMAC-SHA256 under the key given to chain_init when it
- * has bytes. chain_init returns 0 or -errno; a chain that failed to init digests nothing. */
-int chain_init(struct audit_chain *c, const struct audit_key *key);
+ * has bytes. chain_init returns 0 or -errno with err saying why. */
+int chain_init(struct audit_chain *c, const struct audit_key *key, struct mc_error *err);
 int chain_digest(struct audit_chain *c, const void *data, size_t len,
                  char out[static AUDIT_DIGEST_HEX + 1]);
 void chain_free(struct audit_chain *c);
-
-/* Lower-case hex of n bytes into out (2n chars and a NUL). */
-static inline void hex_encode(char *out, const unsigned char *in, size_t n)
-{
-        static const char digits[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 0xf];
-        }
-        out[2 * n] = '\0';
-}
 
 /* key.c */
 int key_load(struct audit_key *key, const char *path, struct mc_error *err);

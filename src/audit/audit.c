@@ -41,10 +41,9 @@ int audit_open(struct audit **out, const struct audit_config *cfg, struct mc_err
                 if (r < 0)
                         return r;
         }
-        r = chain_init(&a->chain, &a->key);
+        r = chain_init(&a->chain, &a->key, err);
         if (r < 0)
-                return mc_error_set(err, -r, "audit: cannot set up %s for the record chain (OpenSSL)",
-                                    a->key.bytes ? "HMAC-SHA256" : "SHA-256");
+                return mc_error_prefix(err, "audit: the record chain");
         /* The MAC context holds its own copy of the key: keep just that one. */
         key_clear(&a->key);
         r = sink_open(&a->sink, cfg->file, err);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "util/cleanup.h"
 
@@ -55,19 +54,19 @@ static int read_key(int fd, const char *path, struct audit_key *key, struct mc_e
         if (len > 0 && buf[len - 1] == '\r')
                 len--;
         if (len < AUDIT_KEY_MIN) {
-                OPENSSL_cleanse(buf, sizeof(buf));
+                explicit_bzero(buf, sizeof(buf));
                 return mc_error_set(err, EINVAL,
                                     "audit.key %s: %zu bytes is too short a key (need %d or more; "
                                     "e.g. openssl rand -hex 32)", path, len, AUDIT_KEY_MIN);
         }
         key->bytes = malloc(len);
         if (!key->bytes) {
-                OPENSSL_cleanse(buf, sizeof(buf));
+                explicit_bzero(buf, sizeof(buf));
                 return mc_error_set(err, ENOMEM, "audit.key %s: out of memory", path);
         }
         memcpy(key->bytes, buf, len);
         key->len = len;
-        OPENSSL_cleanse(buf, sizeof(buf));
+        explicit_bzero(buf, sizeof(buf));
         return 0;
 }
 
@@ -86,7 +85,7 @@ int key_load(struct audit_key *key, const char *path, struct mc_error *err)
 void key_clear(struct audit_key *key)
 {
         if (key->bytes) {
-                OPENSSL_cleanse(key->bytes, key->len);
+                explicit_bzero(key->bytes, key->len);
                 free(key->bytes);
         }
         key->bytes = NULL;

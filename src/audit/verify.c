@@ -420,9 +420,8 @@ static int verify_run(struct verify *v, const char *key_file)
                 log_error("audit verify: %s", err.msg);
                 return EXIT_MCPCAGE_ERROR;
         }
-        if (chain_init(&v->chain, &v->key) < 0) {
-                log_error("audit verify: cannot set up %s (OpenSSL)",
-                          v->key.bytes ? "HMAC-SHA256" : "SHA-256");
+        if (chain_init(&v->chain, &v->key, &err) < 0) {
+                log_error("audit verify: %s", err.msg);
                 return EXIT_MCPCAGE_ERROR;
         }
         for (size_t i = 0; i < v->n_files; i++)

@@ -3,10 +3,10 @@
 #include "inspect/confirm.h"
 
 #include <errno.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "inspect/guards/pin.h"
 #include "util/cleanup.h"
@@ -75,7 +75,9 @@ static struct pending *pending_new(struct confirm_table *t, const char *prefix)
                 struct pending *p = &t->p[i];
                 if (p->used)
                         continue;
-                if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+                /* 128 bits from the kernel's CSPRNG; getrandom(2) does not return short for
+                 * 256 bytes or fewer once the pool is initialised, and waits until it is. */
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                         return NULL;
                 int n = snprintf(p->token, sizeof(p->token), "%s", prefix);
                 for (size_t k = 0; k < sizeof(rnd); k++)

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/evp.h>
+
+#include "util/hex.h"
+#include "util/sha256.h"
 
 static const char *const secret_words[] = {
         "password", "passwd", "token", "secret", "key", "authorization", "cookie", "credential",
@@ -61,15 +63,14 @@ static json_t *hashed(json_t *v)
                 p = dumped;
                 n = strlen(dumped);
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned mdlen = 0;
-        int ok = EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+        unsigned char md[SHA256_LEN];
+        sha256(p, n, md);
         free(dumped);
-        if (!ok)
-                return NULL;
+        char hex[SHA256_HEX + 1];
+        hex_encode(hex, md, SHA256_LEN);
         char out[7 + 12 + 1] = "sha256:";
-        for (int i = 0; i < 6; i++)
-                snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+        memcpy(out + 7, hex, 12);       /* the first 48 bits name the value, no more */
+        out[7 + 12] = '\0';
         return json_string(out);
 }
 

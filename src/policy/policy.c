@@ -7,22 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "policy/policy-internal.h"
 #include "util/cleanup.h"
+#include "util/hex.h"
+#include "util/sha256.h"
 
 static int fingerprint(json_t *root, char hex[65], struct mc_error *err)
 {
         _cleanup_free_ char *canon = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
         if (!canon)
                 return mc_error_set(err, ENOMEM, "out of memory");
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_Digest(canon, strlen(canon), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
-                return mc_error_set(err, EIO, "SHA-256 of the policy failed");
-        for (unsigned int i = 0; i < len; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        unsigned char md[SHA256_LEN];
+        sha256(canon, strlen(canon), md);
+        hex_encode(hex, md, SHA256_LEN);
         return 0;
 }
 

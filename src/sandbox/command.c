@@ -9,10 +9,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 #include "sandbox/env.h"
 #include "util/cleanup.h"
+#include "util/hex.h"
+#include "util/sha256.h"
 
 static bool is_executable_file(const char *path, int *why)
 {
@@ -94,38 +95,24 @@ int command_sha256_file(const char *path, char hex[65], struct mc_error *err)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return mc_error_errno(err, errno, "%s", path);
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-                EVP_MD_CTX_free(ctx);
-                return mc_error_set(err, ENOMEM, "SHA-256 context");
-        }
+        struct sha256 ctx;
+        sha256_init(&ctx);
         unsigned char block[65536];
-        int r = 0;
         for (;;) {
                 ssize_t n = read(fd, block, sizeof(block));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        r = mc_error_errno(err, errno, "%s", path);
-                        break;
+                        explicit_bzero(&ctx, sizeof(ctx));
+                        return mc_error_errno(err, errno, "%s", path);
                 }
                 if (n == 0)
                         break;
-                if (EVP_DigestUpdate(ctx, block, (size_t)n) != 1) {
-                        r = mc_error_set(err, EIO, "%s: SHA-256 update failed", path);
-                        break;
-                }
+                sha256_update(&ctx, block, (size_t)n);
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        if (r == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-                r = mc_error_set(err, EIO, "%s: SHA-256 final failed", path);
-        EVP_MD_CTX_free(ctx);
-        if (r < 0)
-                return r;
-        for (unsigned int i = 0; i < mdlen && i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        hex[64] = '\0';
+        unsigned char md[SHA256_LEN];
+        sha256_final(&ctx, md);
+        hex_encode(hex, md, SHA256_LEN);
         return 0;
 }
 

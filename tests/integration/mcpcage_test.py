@@ -82,6 +82,12 @@ def short(v, n=300):
     return s if len(s) <= n else s[:n] + "...(%d chars)" % len(s)
 
 
+def mapped_libraries(pid):
+    """File names of the libraries process pid has mapped (which it loaded, lazily or not)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+
+
 def mcpcage_path():
     p = os.environ.get("MCPCAGE")
     if not p:

@@ -5,6 +5,7 @@ mcpcage, `mcpcage audit verify` passing on an untouched log and failing (exit 1)
 edit, a deletion or a reordering, and the file's mode (0600; a created directory 0700).
 TAP; every case runs as root and as nobody (see mcpcage_test.py)."""
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -12,7 +13,7 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcpcage_test import Suite, expect, expect_eq, short, user_name  # noqa: E402
+from mcpcage_test import Suite, expect, expect_eq, mapped_libraries, short, user_name  # noqa: E402
 
 suite = Suite("audit")
 TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -43,9 +44,14 @@ def session(ctx, audit_path=None, name=None):
     return p
 
 
-def check_chain(lines):
+def check_chain(lines, key=None):
     """audit.md: prev = hex SHA-256 of the previous record of the session, its exact bytes
-    without the newline; "" for seq 0; seq 0, 1, 2... without gaps."""
+    without the newline (HMAC-SHA256 under key when given); "" for seq 0; seq 0, 1, 2...
+    without gaps."""
+    def digest(raw):
+        if key is None:
+            return hashlib.sha256(raw).hexdigest()
+        return hmac.new(key, raw, hashlib.sha256).hexdigest()
     last = {}
     for raw, rec in lines:
         sid = rec["session"]
@@ -55,8 +61,8 @@ def check_chain(lines):
         else:
             seq, prev_raw = last[sid]
             expect_eq(rec["seq"], seq + 1, "seq after %d" % seq)
-            expect_eq(rec["prev"], hashlib.sha256(prev_raw).hexdigest(),
-                      "prev of seq %d is the SHA-256 of record %d" % (rec["seq"], seq))
+            expect_eq(rec["prev"], digest(prev_raw), "prev of seq %d is the %s of record %d"
+                      % (rec["seq"], "SHA-256" if key is None else "HMAC-SHA256", seq))
         last[sid] = (rec["seq"], raw)
     return last
 
@@ -178,6 +184,48 @@ def verify_tamper(ctx):
     expect_eq(rc, 0, "restored log verifies again")
     rc, out, err = ctx.run(["audit", "verify", os.path.join(ctx.dir, "missing.jsonl")])
     expect(rc != 0, "audit verify of a missing file must not pass")
+
+
+@suite.case("audit.md: with audit.key the chain is HMAC-SHA256 under the key (checked here with "
+            "Python's hmac); `audit verify --key` passes, fails without the key or with another; "
+            "only a keyed session loads libcrypto.so (SHA-256 is linked in)")
+def keyed_chain(ctx):
+    key = b"0123456789abcdef-audit-test-key"
+    key_path = ctx.write("audit.key", key + b"\n", mode=0o600)
+    other_path = ctx.write("other.key", b"fedcba9876543210-another-key\n", mode=0o600)
+    log = os.path.join(ctx.dir, "keyed.jsonl")
+    pol = ctx.policy("keyed.json", {"version": 1, "extends": ["default"],
+                                    "audit": {"key": key_path}})
+    for keyed in (False, True):
+        opts = ["--audit-log", log] + (["--policy", pol] if keyed else [])
+        p = ctx.start(ctx.server_cmd(), env=ctx.server_env(), options=opts, audit=False)
+        p.call({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "it", "version": "1"}}})
+        crypto = sorted(x for x in mapped_libraries(p.pid) if x.startswith("libcrypto.so"))
+        if keyed:
+            expect(crypto, "a session with audit.key maps libcrypto.so for its HMAC")
+        else:
+            expect(not crypto, "a session without audit.key maps no libcrypto.so: %s" % crypto)
+        p.call(ECHO)
+        p.close_stdin()
+        p.read_until_eof()
+        expect_eq(p.wait(), 0, "mcpcage exit (keyed: %s)" % keyed)
+        if not keyed:
+            os.unlink(log)
+    lines = []
+    with open(log, "rb") as f:
+        for raw in f.read().split(b"\n"):
+            if raw:
+                lines.append((raw, json.loads(raw)))
+    expect(len(lines) >= 4, "the keyed session wrote its records: %d" % len(lines))
+    check_chain(lines, key=key)
+    rc, out, err = ctx.run(["audit", "verify", "--key", key_path, log])
+    expect_eq(rc, 0, "audit verify --key of the keyed log (stderr: %s)" % short(err))
+    rc, out, err = ctx.run(["audit", "verify", log])
+    expect_eq(rc, 1, "audit verify without the key (stderr: %s)" % short(err))
+    rc, out, err = ctx.run(["audit", "verify", "--key", other_path, log])
+    expect_eq(rc, 1, "audit verify with another key (stderr: %s)" % short(err))
 
 
 @suite.case("audit.md: records are 0600, a created directory 0700; two sessions share a file")

@@ -8,7 +8,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcpcage_test import Suite, expect, expect_eq, short, PYTHON  # noqa: E402
+from mcpcage_test import Suite, expect, expect_eq, mapped_libraries, short, PYTHON  # noqa: E402
 
 suite = Suite("basics")
 
@@ -226,11 +226,6 @@ def exit_125(ctx):
     expect_eq(rc, 125, "unknown subcommand")
 
 
-def mapped_libraries(pid):
-    with open("/proc/%d/maps" % pid) as f:
-        return {os.path.basename(line.split()[-1]) for line in f if "/" in line}
-
-
 @suite.case("start: Hyperscan is loaded by a session whose policy redacts, not by one that does "
             "not; libbpf by neither (only network host with addresses, as root, attaches BPF)")
 def lazy_libraries(ctx):
@@ -248,6 +243,8 @@ def lazy_libraries(ctx):
             expect(not hs, "a session that redacts nothing maps no Hyperscan: %s" % hs)
         bpf = sorted(x for x in libs if x.startswith(("libbpf.so", "libelf")))
         expect(not bpf, "no libbpf or libelf in a session without BPF programs: %s" % bpf)
+        crypto = sorted(x for x in libs if x.startswith("libcrypto.so"))
+        expect(not crypto, "no libcrypto.so in a session without audit.key: %s" % crypto)
         p.close_stdin()
         expect_eq(p.wait(), 0, "mcpcage exit status")
 

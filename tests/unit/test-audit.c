@@ -17,11 +17,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 /* White-box where the public API cannot show it (the alert queue's drop counter). */
 #include "audit/audit-internal.h"
+#include "refcrypto.h"
 #include "tap.h"
 
 static char tmp[] = "/tmp/test-audit-XXXXXX";
@@ -76,14 +75,7 @@ static size_t lines_of(const char *path, char ***out)
 
 static void hex_digest(const unsigned char *key, size_t key_len, const char *data, char out[65])
 {
-        unsigned char md[32];
-        unsigned int len = 0;
-        if (key)
-                HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)data, strlen(data), md, &len);
-        else
-                EVP_Digest(data, strlen(data), md, &len, EVP_sha256(), NULL);
-        for (unsigned int i = 0; i < len; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
+        ref_hex_digest(key, key_len, data, strlen(data), out);
 }
 
 static struct audit *open_or_die(const char *file, const char *key_file, char *const *alert)

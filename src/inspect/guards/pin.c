@@ -3,10 +3,10 @@
  * tools/list result arrives). */
 #include "inspect/guards/pin.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,32 +15,22 @@
 
 #include "util/cleanup.h"
 #include "util/files.h"
+#include "util/hex.h"
+#include "util/sha256.h"
 
 #define PIN_MAX_BYTES (4u << 20)
 
-static void to_hex(const unsigned char *md, unsigned n, char hex[PIN_HEX])
-{
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < n && i < 32; i++) {
-                hex[2 * i] = digits[md[i] >> 4];
-                hex[2 * i + 1] = digits[md[i] & 15];
-        }
-        hex[64] = '\0';
-}
+static_assert(PIN_HEX == SHA256_HEX + 1, "a pin is a SHA-256 in hex");
 
 static int sha256_parts(const char *const *parts, const size_t *lens, size_t n, char hex[PIN_HEX])
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned mdlen = 0;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-        for (size_t i = 0; ok && i < n; i++)
-                ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
-        ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == 32;
-        EVP_MD_CTX_free(ctx);
-        if (!ok)
-                return -EIO;
-        to_hex(md, mdlen, hex);
+        struct sha256 ctx;
+        sha256_init(&ctx);
+        for (size_t i = 0; i < n; i++)
+                sha256_update(&ctx, parts[i], lens[i]);
+        unsigned char md[SHA256_LEN];
+        sha256_final(&ctx, md);
+        hex_encode(hex, md, SHA256_LEN);
         return 0;
 }
 

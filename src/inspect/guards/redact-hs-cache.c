@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,8 @@
 #include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "util/cleanup.h"
+#include "util/hex.h"
+#include "util/sha256.h"
 #include "util/files.h"
 #include "util/log.h"
 
@@ -49,11 +50,11 @@ void redactor_cache_dir(const char *dir)
                 memcpy(cache_dir, dir, strlen(dir) + 1);
 }
 
-static int digest_update_u32(EVP_MD_CTX *ctx, unsigned v)
+static void digest_update_u32(struct sha256 *ctx, unsigned v)
 {
         unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                                (unsigned char)(v >> 24) };
-        return EVP_DigestUpdate(ctx, b, sizeof(b));
+        sha256_update(ctx, b, sizeof(b));
 }
 
 int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsigned *flags, size_t n,
@@ -63,25 +64,23 @@ int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsig
         if (redact_hs->populate_platform(&plat) != HS_SUCCESS)
                 return -EIO;
         const char *version = redact_hs->version();
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-                 EVP_DigestUpdate(ctx, CACHE_MAGIC, CACHE_MAGIC_LEN) &&
-                 EVP_DigestUpdate(ctx, version, strlen(version) + 1) &&
-                 digest_update_u32(ctx, plat.tune) &&
-                 digest_update_u32(ctx, (unsigned)plat.cpu_features) &&
-                 digest_update_u32(ctx, (unsigned)(plat.cpu_features >> 32)) &&
-                 digest_update_u32(ctx, HS_MODE_BLOCK) && digest_update_u32(ctx, (unsigned)n);
-        for (size_t i = 0; ok && i < n; i++)
-                ok = digest_update_u32(ctx, (unsigned)lens[i]) && digest_update_u32(ctx, flags[i]) &&
-                     EVP_DigestUpdate(ctx, lits[i], lens[i]);
-        unsigned char md[32];
-        unsigned mdlen = 0;
-        ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == sizeof(md);
-        EVP_MD_CTX_free(ctx);
-        if (!ok)
-                return -EIO;
-        for (size_t i = 0; i < sizeof(md); i++)
-                snprintf(key + 2 * i, 3, "%02x", md[i]);
+        struct sha256 ctx;
+        sha256_init(&ctx);
+        sha256_update(&ctx, CACHE_MAGIC, CACHE_MAGIC_LEN);
+        sha256_update(&ctx, version, strlen(version) + 1);
+        digest_update_u32(&ctx, plat.tune);
+        digest_update_u32(&ctx, (unsigned)plat.cpu_features);
+        digest_update_u32(&ctx, (unsigned)(plat.cpu_features >> 32));
+        digest_update_u32(&ctx, HS_MODE_BLOCK);
+        digest_update_u32(&ctx, (unsigned)n);
+        for (size_t i = 0; i < n; i++) {
+                digest_update_u32(&ctx, (unsigned)lens[i]);
+                digest_update_u32(&ctx, flags[i]);
+                sha256_update(&ctx, lits[i], lens[i]);
+        }
+        unsigned char md[SHA256_LEN];
+        sha256_final(&ctx, md);
+        hex_encode(key, md, SHA256_LEN);
         return 0;
 }
 
@@ -93,11 +92,6 @@ static char *cache_path(const char *key)
         return path;
 }
 
-static bool payload_digest(const char *p, size_t n, unsigned char md[32])
-{
-        unsigned len = 0;
-        return EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32;
-}
 
 /* Reads the whole file at fd (at most CACHE_MAX_BYTES). */
 static char *read_all(int fd, size_t size)
@@ -134,23 +128,27 @@ void *redact_hs_cache_load(const char *key)
         }
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
-            st.st_size <= (off_t)(CACHE_MAGIC_LEN + 32) || st.st_size > CACHE_MAX_BYTES) {
+            st.st_size <= (off_t)(CACHE_MAGIC_LEN + SHA256_LEN) || st.st_size > CACHE_MAX_BYTES) {
                 log_debug("redaction cache: %s is not a file of yours that only you can write; compiling",
                           path);
                 return NULL;
         }
         size_t size = (size_t)st.st_size;
         _cleanup_free_ char *data = read_all(fd, size);
-        unsigned char md[32];
-        if (!data || memcmp(data, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0 ||
-            !payload_digest(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, md) ||
-            memcmp(md, data + CACHE_MAGIC_LEN, sizeof(md)) != 0) {
+        if (!data || memcmp(data, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0) {
+                log_debug("redaction cache: %s: unreadable or damaged; compiling", path);
+                return NULL;
+        }
+        const char *payload = data + CACHE_MAGIC_LEN + SHA256_LEN;
+        size_t payload_len = size - CACHE_MAGIC_LEN - SHA256_LEN;
+        unsigned char md[SHA256_LEN];
+        sha256(payload, payload_len, md);
+        if (memcmp(md, data + CACHE_MAGIC_LEN, sizeof(md)) != 0) {
                 log_debug("redaction cache: %s: unreadable or damaged; compiling", path);
                 return NULL;
         }
         hs_database_t *db = NULL;
-        if (redact_hs->deserialize_database(data + CACHE_MAGIC_LEN + 32, size - CACHE_MAGIC_LEN - 32, &db) !=
-            HS_SUCCESS) {
+        if (redact_hs->deserialize_database(payload, payload_len, &db) != HS_SUCCESS) {
                 log_debug("redaction cache: %s: not a database this Hyperscan can use; compiling", path);
                 return NULL;
         }
@@ -163,13 +161,13 @@ void redact_hs_cache_store(const char *key, const void *database)
                 return;
         char *bytes = NULL;
         size_t n = 0;
-        unsigned char md[32];
         if (redact_hs->serialize_database(database, &bytes, &n) != HS_SUCCESS)
                 return;
+        unsigned char md[SHA256_LEN];
+        sha256(bytes, n, md);
         _cleanup_free_ char *path = cache_path(key), *tmp = NULL;
         int r = mkdir_private_p(cache_dir);
-        if (r < 0 || !path || asprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, key) < 0 ||
-            !payload_digest(bytes, n, md)) {
+        if (r < 0 || !path || asprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, key) < 0) {
                 if (r < 0)
                         log_debug("redaction cache: creating %s: %s", cache_dir, strerror(-r));
                 free(bytes);
