@@ -168,10 +168,14 @@ static void bpf_line(void)
 static void hyperscan_line(void)
 {
 #if MCPCAGE_HAVE_HYPERSCAN
+        /* Its runtime scans; its compiler builds a database the cache does not have yet. */
         struct { int (*valid_platform)(void); } hs;
+        struct { void *compile_lit_multi; } hc;
         static const struct dlib_symbol sym[] = { { "hs_valid_platform", 0 } };
+        static const struct dlib_symbol csym[] = { { "hs_compile_lit_multi", 0 } };
         struct mc_error why = { 0 };
-        if (dlib_open(MCPCAGE_HS_SONAME, sym, 1, &hs, &why) < 0)
+        if (dlib_open(MCPCAGE_HS_RUNTIME_SONAME, sym, 1, &hs, &why) < 0 ||
+            dlib_open(MCPCAGE_HS_SONAME, csym, 1, &hc, &why) < 0)
                 line("hyperscan", "no", "%s: the portable gate finds the redaction anchors (the same "
                      "redactions, slower)", why.msg);
         else if (hs.valid_platform() != 0)
@@ -179,7 +183,8 @@ static void hyperscan_line(void)
                      "redaction anchors (the same redactions, slower)");
         else
                 line("hyperscan", "yes", "the redaction anchors are found in one pass (%s, opened by a "
-                     "session that redacts)", MCPCAGE_HS_SONAME);
+                     "session that redacts; %s compiles them when they are not cached yet)",
+                     MCPCAGE_HS_RUNTIME_SONAME, MCPCAGE_HS_SONAME);
 #else
         line("hyperscan", "no", "this build has no Hyperscan (libhyperscan-dev missing when it was built): "
              "the portable gate finds the redaction anchors (the same redactions, slower)");

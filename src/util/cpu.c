@@ -2,19 +2,26 @@
 
 #include <pthread.h>
 
-static bool avx2;
+static unsigned features;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void probe(void)
 {
 #if defined(__x86_64__)
         __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2");
+        features = (__builtin_cpu_supports("avx2") ? CPU_AVX2 : 0) |
+                   (__builtin_cpu_supports("avx512bw") ? CPU_AVX512BW : 0) |
+                   (__builtin_cpu_supports("avx512vbmi") ? CPU_AVX512VBMI : 0);
 #endif
+}
+
+unsigned cpu_simd_features(void)
+{
+        pthread_once(&once, probe);
+        return features;
 }
 
 bool cpu_has_avx2(void)
 {
-        pthread_once(&once, probe);
-        return avx2;
+        return cpu_simd_features() & CPU_AVX2;
 }

@@ -5,4 +5,12 @@
 
 #include <stdbool.h>
 
+#define CPU_AVX2 1u
+#define CPU_AVX512BW 2u
+#define CPU_AVX512VBMI 4u
+
 bool cpu_has_avx2(void);
+
+/* The CPU_* bits this CPU has: the features a compiled Hyperscan database can depend on
+ * (redact-hs-cache.c keys its files by them). */
+unsigned cpu_simd_features(void);

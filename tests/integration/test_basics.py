@@ -226,21 +226,34 @@ def exit_125(ctx):
     expect_eq(rc, 125, "unknown subcommand")
 
 
-@suite.case("start: Hyperscan is loaded by a session whose policy redacts, not by one that does "
-            "not; libbpf by neither (only network host with addresses, as root, attaches BPF)")
+@suite.case("start: Hyperscan's runtime is loaded by a session whose policy redacts, its compiler "
+            "(and libstdc++) only when the anchors are not in the cache yet; neither by a session "
+            "that redacts nothing; libbpf by none (only network host with addresses, as root, "
+            "attaches BPF)")
 def lazy_libraries(ctx):
-    for redact in ([], ["secrets"]):
-        # not extending default, whose ["secrets"] a list in the child would add to
+    # not extending default, whose ["secrets"] a list in the child would add to; the second
+    # redacting run finds the anchors the first one compiled in the test's XDG_CACHE_HOME
+    for redact, run in (([], "no redaction"), (["secrets"], "first run"),
+                        (["secrets"], "second run")):
         path = ctx.policy("redact-%d.json" % len(redact), {
             "version": 1, "mcp": {"tools": {"*": "allow"}, "redact": {"results": redact}}})
         p = ctx.start(ctx.server_cmd(), env=ctx.server_env(), options=["--policy", path])
         play(p, LEGACY[:1])     # answered: the inspector is built and the relay runs
         libs = mapped_libraries(p.pid)
-        hs = sorted(x for x in libs if x.startswith("libhs.so"))
-        if redact:
-            expect(hs, "a session that redacts maps Hyperscan: %s" % sorted(libs))
+        runtime = sorted(x for x in libs if x.startswith("libhs_runtime.so"))
+        compiler = sorted(x for x in libs if x.startswith(("libhs.so", "libstdc++")))
+        if not redact:
+            expect(not runtime and not compiler,
+                   "a session that redacts nothing maps no Hyperscan: %s" % (runtime + compiler))
         else:
-            expect(not hs, "a session that redacts nothing maps no Hyperscan: %s" % hs)
+            expect(runtime, "%s of a session that redacts: Hyperscan's runtime is mapped: %s"
+                   % (run, sorted(libs)))
+        if run == "first run":
+            expect(len(compiler) == 2, "first run: the compiler and libstdc++ are mapped to "
+                   "compile the anchors: %s" % sorted(libs))
+        if run == "second run":
+            expect(not compiler, "second run: the anchors come from the cache, no compiler or "
+                   "libstdc++ is mapped: %s" % compiler)
         bpf = sorted(x for x in libs if x.startswith(("libbpf.so", "libelf")))
         expect(not bpf, "no libbpf or libelf in a session without BPF programs: %s" % bpf)
         crypto = sorted(x for x in libs if x.startswith("libcrypto.so"))

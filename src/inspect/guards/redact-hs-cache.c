@@ -5,8 +5,11 @@
  * load it.
  *
  * The key is the SHA-256 of everything the compiled database depends on: Hyperscan's
- * version, this CPU's platform as Hyperscan sees it, the mode, and every literal with its
- * flags in order (ids are positions). A file is used only if it is a regular file of the
+ * version, the CPU features its code paths are chosen by (AVX2, AVX-512BW, AVX-512VBMI; so
+ * machines sharing a home directory keep their own files, and Hyperscan's runtime refuses
+ * at load a database built for features this CPU lacks), the mode, and every literal with
+ * its flags in order (ids are positions). Only the runtime half of Hyperscan is needed to
+ * compute it and to load a database (redact-hs-lib.h). A file is used only if it is a regular file of the
  * effective user that nobody else can write, its header names this format, and the
  * SHA-256 of its payload matches the header; the caller then checks that the database
  * finds every literal (redact-hs.c). Anything else (missing, unreadable, stale, corrupt,
@@ -27,6 +30,7 @@
 #include "config.h"
 #include "inspect/guards/redact-internal.h"
 #include "util/cleanup.h"
+#include "util/cpu.h"
 #include "util/hex.h"
 #include "util/sha256.h"
 #include "util/files.h"
@@ -60,17 +64,12 @@ static void digest_update_u32(struct sha256 *ctx, unsigned v)
 int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsigned *flags, size_t n,
                         char key[65])
 {
-        hs_platform_info_t plat;
-        if (redact_hs->populate_platform(&plat) != HS_SUCCESS)
-                return -EIO;
         const char *version = redact_hs->version();
         struct sha256 ctx;
         sha256_init(&ctx);
         sha256_update(&ctx, CACHE_MAGIC, CACHE_MAGIC_LEN);
         sha256_update(&ctx, version, strlen(version) + 1);
-        digest_update_u32(&ctx, plat.tune);
-        digest_update_u32(&ctx, (unsigned)plat.cpu_features);
-        digest_update_u32(&ctx, (unsigned)(plat.cpu_features >> 32));
+        digest_update_u32(&ctx, cpu_simd_features());
         digest_update_u32(&ctx, HS_MODE_BLOCK);
         digest_update_u32(&ctx, (unsigned)n);
         for (size_t i = 0; i < n; i++) {
@@ -155,13 +154,9 @@ void *redact_hs_cache_load(const char *key)
         return db;
 }
 
-void redact_hs_cache_store(const char *key, const void *database)
+void redact_hs_cache_store(const char *key, const char *bytes, size_t n)
 {
         if (!cache_dir[0])
-                return;
-        char *bytes = NULL;
-        size_t n = 0;
-        if (redact_hs->serialize_database(database, &bytes, &n) != HS_SUCCESS)
                 return;
         unsigned char md[SHA256_LEN];
         sha256(bytes, n, md);
@@ -170,7 +165,6 @@ void redact_hs_cache_store(const char *key, const void *database)
         if (r < 0 || !path || asprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, key) < 0) {
                 if (r < 0)
                         log_debug("redaction cache: creating %s: %s", cache_dir, strerror(-r));
-                free(bytes);
                 return;
         }
         _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
@@ -182,7 +176,6 @@ void redact_hs_cache_store(const char *key, const void *database)
                 if (fd >= 0)
                         unlink(tmp);
         }
-        free(bytes);
 }
 #else
 void redactor_cache_dir(const char *dir)

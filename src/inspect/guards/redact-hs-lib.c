@@ -1,5 +1,6 @@
-/* libhs by dlopen (redact-hs-lib.h says why). The relay opens it while it builds the
- * inspector, before it confines itself (no new executable mapping afterwards). */
+/* Hyperscan by dlopen (redact-hs-lib.h says why). The relay opens both parts it needs while
+ * it builds the inspector, before it confines itself (no new executable mapping
+ * afterwards). */
 #include <stdbool.h>
 
 #include "config.h"
@@ -10,26 +11,50 @@
 const struct redact_hs_lib *redact_hs;
 
 static struct redact_hs_lib lib;
+static struct redact_hs_compiler compiler;
 
-#define SYM(f) DLIB_SYMBOL(struct redact_hs_lib, f, "hs_" #f)
-static const struct dlib_symbol symbols[] = {
-        SYM(valid_platform), SYM(version), SYM(populate_platform), SYM(compile_lit_multi),
-        SYM(free_compile_error), SYM(serialize_database), SYM(deserialize_database),
-        SYM(free_database), SYM(alloc_scratch), SYM(free_scratch), SYM(scan),
+#define SYM(type, f) DLIB_SYMBOL(type, f, "hs_" #f)
+static const struct dlib_symbol runtime_symbols[] = {
+        SYM(struct redact_hs_lib, valid_platform), SYM(struct redact_hs_lib, version),
+        SYM(struct redact_hs_lib, deserialize_database), SYM(struct redact_hs_lib, free_database),
+        SYM(struct redact_hs_lib, alloc_scratch), SYM(struct redact_hs_lib, free_scratch),
+        SYM(struct redact_hs_lib, scan),
 };
+static const struct dlib_symbol compiler_symbols[] = {
+        SYM(struct redact_hs_compiler, compile_lit_multi),
+        SYM(struct redact_hs_compiler, free_compile_error),
+        SYM(struct redact_hs_compiler, serialize_database),
+        SYM(struct redact_hs_compiler, free_database),
+};
+
+/* Opens soname into table once; says why not once. true when the table can be used. */
+static bool open_once(bool *tried, bool *ok, const char *soname, const struct dlib_symbol *syms,
+                      size_t n, void *table)
+{
+        if (*tried)
+                return *ok;
+        *tried = true;
+        struct mc_error err = { 0 };
+        *ok = dlib_open(soname, syms, n, table, &err) == 0;
+        if (!*ok)
+                log_warn("redaction: cannot load Hyperscan (%s); the portable gate finds the anchors "
+                         "instead: the same redactions, slower", err.msg);
+        return *ok;
+}
 
 const struct redact_hs_lib *redact_hs_lib(void)
 {
-        static bool tried;
-        if (tried)
-                return redact_hs;
-        tried = true;
-        struct mc_error err = { 0 };
-        if (dlib_open(MCPCAGE_HS_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &lib, &err) < 0) {
-                log_warn("redaction: cannot load Hyperscan (%s); the portable gate finds the anchors "
-                         "instead: the same redactions, slower", err.msg);
-                return NULL;
-        }
-        redact_hs = &lib;
+        static bool tried, ok;
+        if (open_once(&tried, &ok, MCPCAGE_HS_RUNTIME_SONAME, runtime_symbols,
+                      sizeof(runtime_symbols) / sizeof(runtime_symbols[0]), &lib))
+                redact_hs = &lib;
         return redact_hs;
+}
+
+const struct redact_hs_compiler *redact_hs_compiler(void)
+{
+        static bool tried, ok;
+        return open_once(&tried, &ok, MCPCAGE_HS_SONAME, compiler_symbols,
+                         sizeof(compiler_symbols) / sizeof(compiler_symbols[0]), &compiler)
+                ? &compiler : NULL;
 }

@@ -63,6 +63,40 @@ static bool finds_all(hs_database_t *db, hs_scratch_t *scratch, const char *cons
         return true;
 }
 
+/* Compiles the anchors with libhs, serializes the database (stored under key when given)
+ * and loads it with the runtime. 0 with *db NULL when the compiler cannot be loaded: the
+ * portable gate then serves. */
+static int compile(const char **lits, const size_t *lens, const unsigned *ids, const unsigned *flags,
+                   size_t n, const char *key, hs_database_t **db, struct mc_error *err)
+{
+        const struct redact_hs_compiler *hc = redact_hs_compiler();
+        if (!hc)
+                return 0;
+        hs_database_t *built = NULL;
+        hs_compile_error_t *ce = NULL;
+        if (hc->compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &built, &ce) !=
+            HS_SUCCESS) {
+                int rc = mc_error_set(err, EINVAL, "redaction anchors: hyperscan: %s",
+                                      ce ? ce->message : "compile failed");
+                hc->free_compile_error(ce);
+                return rc;
+        }
+        char *bytes = NULL;
+        size_t len = 0;
+        hs_error_t e = hc->serialize_database(built, &bytes, &len);
+        hc->free_database(built);
+        if (e != HS_SUCCESS)
+                return mc_error_set(err, ENOMEM, "redaction anchors: hyperscan: serializing the database");
+        if (key)
+                redact_hs_cache_store(key, bytes, len);
+        e = redact_hs->deserialize_database(bytes, len, db);
+        free(bytes);    /* Hyperscan's default allocator is malloc */
+        if (e != HS_SUCCESS)
+                return mc_error_set(err, EIO, "redaction anchors: hyperscan: the runtime refused the "
+                                    "database its compiler built (error %d)", e);
+        return 0;
+}
+
 /* The database from the cache when it has a good one, else compiled (and stored). */
 static int load_or_compile(struct redactor *r, const char **lits, const size_t *lens, const unsigned *ids,
                            const unsigned *flags, size_t n, struct mc_error *err)
@@ -79,16 +113,9 @@ static int load_or_compile(struct redactor *r, const char **lits, const size_t *
                 db = NULL;
         }
         if (!db) {
-                hs_compile_error_t *ce = NULL;
-                if (redact_hs->compile_lit_multi(lits, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &db,
-                                         &ce) != HS_SUCCESS) {
-                        int rc = mc_error_set(err, EINVAL, "redaction anchors: hyperscan: %s",
-                                              ce ? ce->message : "compile failed");
-                        redact_hs->free_compile_error(ce);
+                int rc = compile(lits, lens, ids, flags, n, keyed ? key : NULL, &db, err);
+                if (rc < 0 || !db)
                         return rc;
-                }
-                if (keyed)
-                        redact_hs_cache_store(key, db);
         }
         r->hs_db = db;
         if (!scratch && redact_hs->alloc_scratch(db, &scratch) != HS_SUCCESS)

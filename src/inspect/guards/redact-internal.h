@@ -186,11 +186,12 @@ void redact_hs_free(struct redactor *r);
 int redact_hs_candidates(struct redactor *r, const char *text, size_t len);
 /* redact-hs-cache.c: the compiled anchor databases kept between runs (see there). key: 64
  * hex digits naming the literal set on this CPU and Hyperscan. load returns NULL on any
- * miss or doubt; store is best effort. Both do nothing until redactor_cache_dir() is set. */
+ * miss or doubt; store (a serialized database) is best effort. Both do nothing until
+ * redactor_cache_dir() is set. */
 int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsigned *flags, size_t n,
                         char key[65]);
 void *redact_hs_cache_load(const char *key);
-void redact_hs_cache_store(const char *key, const void *database);
+void redact_hs_cache_store(const char *key, const char *bytes, size_t n);
 
 /* redact-scan.c: every hit of the selected rules in text, sorted, overlaps resolved. */
 int redact_scan(struct redactor *r, struct redact_sel sel, const char *text, size_t len);
