@@ -21,6 +21,10 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/sync.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define HOSTNAME "mcpcage"
 
 /* Signals come from mcpcage blocked (its signalfd) and maybe ignored; the server starts
@@ -44,6 +48,16 @@ static void parent_death_signal(int sig, pid_t parent)
                 die_errno(errno, "PR_SET_PDEATHSIG");
         if (parent > 0 ? getppid() != parent : !sync_child_parent_alive())
                 _exit(125);
+}
+
+/* The first steps of every child: the setup channel, the descriptors, the signals, the
+ * death signal. */
+static void enter_common(const struct sandbox_setup *s, const struct child_pipes *p, pid_t parent)
+{
+        sync_child_init(p->sync);
+        fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd);
+        reset_signals();
+        parent_death_signal(SIGKILL, s->mode == ISOLATION_NAMESPACES ? 0 : parent);
 }
 
 static void no_new_privs(void)
@@ -148,6 +162,41 @@ static pid_t spawn_server(const struct sandbox_setup *s)
         return pid;
 }
 
+struct unconfined_arg {
+        const struct sandbox_setup *s;
+        const struct child_pipes *p;
+        pid_t parent;
+};
+
+static int unconfined_main(void *arg)
+{
+        struct unconfined_arg *a = arg;
+        enter_common(a->s, a->p, a->parent);
+        exec_server(a->s, a->parent, NULL);
+}
+
+/* Forked, the child would copy mcpcage's page tables, mcpcage would then take a
+ * copy-on-write fault for every page it writes, and the server's execve() would tear the
+ * copy down again: ~2 ms of an --isolation none start here, where a fault costs ~13 us.
+ * Shared, as posix_spawn does, there is nothing to copy; the steps before execve() only
+ * make syscalls, format into their own stack, and set this file's sync descriptor, which
+ * mcpcage itself never reads. Signals are blocked in mcpcage (its signalfd) and the child
+ * has its own handler table, so no handler of mcpcage's runs on the shared memory. */
+pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
+{
+        static char stack[256 * 1024] __attribute__((aligned(16)));
+        struct unconfined_arg a = { .s = s, .p = p, .parent = getpid() };
+        *pidfd = -1;
+#ifdef __SANITIZE_ADDRESS__
+        /* The child's frames poison the shadow of this array, and the memory, shadow
+         * included, is mcpcage's own: a second spawn in one process (the unit tests) would
+         * find the first one's poison. */
+        __asan_unpoison_memory_region(stack, sizeof(stack));
+#endif
+        return clone(unconfined_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                     &a, pidfd);
+}
+
 static _Noreturn void become_init(const struct sandbox_setup *s)
 {
         bool fallback = s->mode == ISOLATION_LANDLOCK;
@@ -234,10 +283,7 @@ void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
 {
         pid_t parent = getppid();
         bool ctty = s->mode != ISOLATION_NONE && has_controlling_tty();
-        sync_child_init(p->sync);
-        fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd);
-        reset_signals();
-        parent_death_signal(SIGKILL, s->mode == ISOLATION_NAMESPACES ? 0 : parent);
+        enter_common(s, p, parent);
         /* mcpcage writes the uid/gid maps (and later places the cgroup) before this. */
         if (!sync_child_wait_release())
                 _exit(125);

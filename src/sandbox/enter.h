@@ -10,3 +10,10 @@ struct child_pipes {
 
 /* Runs in the child right after clone(); never returns. */
 _Noreturn void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p);
+
+/* isolation none (no cgroup, no network programs, nothing the parent does before the
+ * server may run): starts the server sharing mcpcage's memory until its execve()
+ * (CLONE_VM|CLONE_VFORK) and returns once it has exec'd or failed, which it reports over
+ * the setup channel as a forked child does. The pid, or -1 with errno; *pidfd: its pidfd,
+ * or -1. */
+pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd);

@@ -174,6 +174,30 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
         return verdict(&m, s->mode != ISOLATION_NONE, o, err);
 }
 
+/* Nothing of mcpcage's has to happen between the clone and the server's first step: no
+ * maps, no cgroup, no network programs (sandbox_spawn_unconfined). */
+static bool unconfined(const struct sandbox_setup *s)
+{
+        return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
+}
+
+/* The server of sandbox_spawn_unconfined has exec'd or failed when this runs: its one
+ * message, if any, is queued, and end of file means its execve() succeeded. */
+static int read_unconfined_verdict(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
+                                   struct mc_error *err)
+{
+        struct sync_msg m;
+        int r = sync_read(sync, &m);
+        if (r == 0)
+                return 0;
+        if (r == 1 && m.fd >= 0)
+                close(m.fd);
+        reap(pid);
+        if (r < 0)
+                return mc_error_errno(err, -r, "waiting for the server to start");
+        return verdict(&m, s->mode != ISOLATION_NONE, o, err);
+}
+
 /* Network "filtered": the proxy serves the listeners the child opened in its namespace (in
  * the fallback, the one mcpcage opened on the host's loopback). */
 static int start_proxy(const struct sandbox_setup *s, struct net_fds *net, struct child *out,
@@ -224,7 +248,10 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         if (dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 1);
         int pidfd = -1;
-        pid_t pid = s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)
+        struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c };
+        bool shared = unconfined(s);
+        pid_t pid = shared ? sandbox_spawn_unconfined(s, &cp, &pidfd)
+                : s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)
                 ? (errno = EPERM, -1) : sandbox_clone(s->clone_flags, &pidfd);
         if (pid != 0 && dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 0);
@@ -236,10 +263,8 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 }
                 return mc_error_errno(err, e, "clone(%s)", s->clone_flags ? "new namespaces" : "");
         }
-        if (pid == 0) {
-                struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c };
+        if (pid == 0)
                 sandbox_enter(s, &cp);
-        }
         _cleanup_close_ int pfd = pidfd;
         closep(&in_r);
         in_r = -1;
@@ -253,7 +278,8 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         _cleanup_(net_fds_close) struct net_fds net;
         memset(net.fd, -1, sizeof(net.fd));
         struct netcgroup *cg = NULL;
-        int r = parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
+        int r = shared ? read_unconfined_verdict(s, pid, sync_p, o, err)
+                       : parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
         out->net_cgroup = cg;
         if (r != 0) {
                 netcgroup_free(cg);

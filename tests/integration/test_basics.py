@@ -5,6 +5,8 @@ informational commands. TAP; every case runs as root and as nobody (see mcpcage_
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -261,6 +263,53 @@ def lazy_libraries(ctx):
         expect(not crypto, "no libcrypto.so in a session without audit.key: %s" % crypto)
         p.close_stdin()
         expect_eq(p.wait(), 0, "mcpcage exit status")
+
+
+# python3 itself ignores SIGPIPE and SIGXFSZ at start and blocks nothing: the test looks at
+# SIGUSR1's bit in the mask and SIGHUP's in the ignored set.
+HYGIENE = ("import os, sys\n"
+           "st = open('/proc/self/status').read()\n"
+           "sys.stderr.write(''.join(l + '\\n' for l in st.splitlines() if l.startswith(('SigBlk', 'SigIgn'))))\n"
+           "sys.stderr.write(''.join('fd %s\\n' % f for f in os.listdir('/proc/self/fd')))\n")
+
+
+def hygiene_of(ctx, argv):
+    """Runs argv (HYGIENE: it reports its signal mask, ignored signals and descriptors on
+    stderr) with SIGUSR1 blocked, SIGHUP ignored and fd 7 open: (mask, ignored, fds)."""
+    r7, w7 = os.pipe()
+    os.dup2(r7, 7)
+
+    def prepare():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        r = subprocess.run(argv, pass_fds=(7,), preexec_fn=prepare, stdin=subprocess.DEVNULL,
+                           capture_output=True, env=ctx.base_env(), cwd=ctx.dir, timeout=30)
+    finally:
+        for fd in (7, r7, w7):
+            os.close(fd)
+    text = r.stderr.decode(errors="replace")
+    sigs = {k: int(v, 16) for k, v in re.findall(r"^(Sig\w+):\s*([0-9a-f]+)$", text, re.M)}
+    fds = sorted(int(n) for n in re.findall(r"^fd (\d+)$", text, re.M))
+    if set(sigs) != {"SigBlk", "SigIgn"}:
+        raise AssertionError("no report from the test's server: %s" % short(r.stderr))
+    return sigs["SigBlk"], sigs["SigIgn"], fds
+
+
+@suite.case("process hygiene in every mode, --isolation none's shared-memory spawn included: the "
+            "server starts with no signal blocked or ignored and only 0/1/2 open, whatever "
+            "mcpcage inherited (the same python3 run directly shows what it inherits)")
+def server_hygiene(ctx):
+    usr1, hup = 1 << (signal.SIGUSR1 - 1), 1 << (signal.SIGHUP - 1)
+    blocked, ignored, fds = hygiene_of(ctx, [PYTHON, "-c", HYGIENE])
+    expect(blocked & usr1 and ignored & hup and 7 in fds,
+           "direct: the blocked SIGUSR1, the ignored SIGHUP and fd 7 are inherited: %x %x %s"
+           % (blocked, ignored, fds))
+    blocked, ignored, fds = hygiene_of(ctx, ctx.mcpcage_argv([PYTHON, "-c", HYGIENE], audit=False))
+    expect_eq(blocked, 0, "the server's signal mask")
+    expect(not ignored & hup, "SIGHUP is not ignored in the server: %x" % ignored)
+    expect(fds and 7 not in fds and max(fds) <= 3,
+           "only 0/1/2 (and the listing's own descriptor) in the server: %s" % fds)
 
 
 @suite.case("CLI: --help, --version, policy check default (JSON), policy check FILE, policy list")
