@@ -278,9 +278,13 @@ def default(ctx):
         res = resp.get("result") or {}
         expect("error" in resp or res.get("isError") or "error" in text(res).lower(),
                "the server's sampling request failed: %s" % short(resp))
+    close(p)
+    # after the session: a round's records are written after its output, and the refusal
+    # and the tool's answer can fall in one round (the relay reads the server's answer
+    # ahead), so the answer may reach the host before the record reaches the file
+    if "trigger-sampling-request" in names:
         expect(ctx.audit_events("security", "method_denied"),
                "sampling/createMessage refused and audited")
-    close(p)
     s = session_start(ctx, "default", root="host")
     expect_eq(s["sandbox"]["network"], "none", "no network")
     direct = ctx.start_direct(cmd, env=secret_env)
