@@ -5,7 +5,7 @@
  * fetch sets up the provider and its method store. On this class of machine that, with the
  * loading and relocating of libcrypto.so, cost ~4 ms of every start (a 21 ms start with
  * `--isolation none`). The SHA256_* functions are the code the default provider itself runs
- * for "SHA256"; they need no provider, and linked from libcrypto.a they bring ~30 KB into
+ * for "SHA256"; they need no provider, and linked from libcrypto.a they bring ~22 KB into
  * the binary and no relocations. They are marked deprecated in OpenSSL 3; this file is the
  * only one that calls them. HMAC, which has no such entry point, is in audit/hmac.c. */
 #pragma once
