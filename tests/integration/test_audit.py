@@ -10,10 +10,12 @@ import json
 import os
 import re
 import stat
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcpcage_test import Suite, expect, expect_eq, mapped_libraries, short, user_name  # noqa: E402
+from mcpcage_test import (Skip, Suite, expect, expect_eq, mapped_libraries, short,  # noqa: E402
+                          user_name)
 
 suite = Suite("audit")
 TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -226,6 +228,36 @@ def keyed_chain(ctx):
     expect_eq(rc, 1, "audit verify without the key (stderr: %s)" % short(err))
     rc, out, err = ctx.run(["audit", "verify", "--key", other_path, log])
     expect_eq(rc, 1, "audit verify with another key (stderr: %s)" % short(err))
+
+
+LIBCRYPTO = [p for p in ("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "/lib/x86_64-linux-gnu/libcrypto.so.3",
+                          "/usr/lib64/libcrypto.so.3", "/usr/lib/libcrypto.so.3") if os.path.exists(p)]
+
+
+@suite.case("fail closed: a session with audit.key whose HMAC library cannot be loaded does not "
+            "start (125), says which library and why, and its server never runs")
+def keyed_without_libcrypto(ctx):
+    if not LIBCRYPTO:
+        raise Skip("no libcrypto.so.3 in the usual places to hide")
+    lib = os.path.realpath(LIBCRYPTO[0])
+    key_path = ctx.write("audit.key", b"0123456789abcdef-audit-test-key\n", mode=0o600)
+    pol = ctx.policy("keyed.json", {"version": 1, "extends": ["default"],
+                                    "audit": {"key": key_path}})
+    marker = os.path.join(ctx.dir, "server-ran")
+    argv = ctx.mcpcage_argv(["/bin/sh", "-c", "touch " + marker],
+                            options=["--policy", pol], audit=True)
+    # A mount namespace of the test's own (user namespace included, so nobody can too) where
+    # the library is an empty file: dlopen finds it and cannot load it.
+    hide = "mount --bind /dev/null %s && exec \"$@\"" % lib
+    r = subprocess.run(["unshare", "-rm", "sh", "-c", hide, "sh"] + argv, stdin=subprocess.DEVNULL,
+                       capture_output=True, env=ctx.base_env(), cwd=ctx.dir, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    if r.returncode != 125 and "mount" in err and "libcrypto" not in err:
+        raise Skip("cannot hide the library in a mount namespace here: %s" % short(err))
+    expect_eq(r.returncode, 125, "exit status (stderr: %s)" % short(err))
+    expect("HMAC-SHA256 for audit.key" in err and "libcrypto.so" in err,
+           "the error names the HMAC and the library: %s" % short(err))
+    expect(not os.path.exists(marker), "the server was started anyway")
 
 
 @suite.case("audit.md: records are 0600, a created directory 0700; two sessions share a file")
