@@ -45,22 +45,20 @@ static const struct dlib_symbol crypto_mac_symbols[] = {
 };
 
 static struct crypto_mac_lib crypto_mac;
-static bool crypto_mac_loaded;
 
 static int crypto_mac_open(struct mc_error *err)
 {
-        if (crypto_mac_loaded)
-                return 0;
-        if (dlib_open(MCPCAGE_CRYPTO_SONAME, crypto_mac_symbols,
-                      sizeof(crypto_mac_symbols) / sizeof(crypto_mac_symbols[0]), &crypto_mac, err) < 0)
+        static struct dlib_once once;
+        if (dlib_open_once(&once, MCPCAGE_CRYPTO_SONAME, crypto_mac_symbols,
+                           sizeof(crypto_mac_symbols) / sizeof(crypto_mac_symbols[0]), &crypto_mac, err) < 0)
                 return -1;
         /* Not openssl.cnf, not every legacy cipher and digest name (what an implicit
-         * initialisation registers): only the default provider's HMAC is fetched. Its tables
-         * are left to the exit (still reachable; nothing of ours is held in them). */
+         * initialisation registers): only the default provider's HMAC is fetched. OpenSSL
+         * runs this once however often it is asked. Its tables are left to the exit (still
+         * reachable; nothing of ours is held in them). */
         if (crypto_mac.init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
                                    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
                 return mc_error_set(err, EIO, "%s: OPENSSL_init_crypto failed", MCPCAGE_CRYPTO_SONAME);
-        crypto_mac_loaded = true;
         return 0;
 }
 

@@ -52,14 +52,11 @@ static const struct dlib_symbol symbols[] = {
 
 int netbpf_load_library(struct mc_error *err)
 {
-        static int opened;      /* 0 not tried, 1 open, -1 failed (err says why each time) */
-        static struct mc_error why;
-        if (!opened)
-                opened = dlib_open(MCPCAGE_BPF_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &bpf,
-                                   &why) < 0 ? -1 : 1;
-        if (opened > 0)
+        static struct dlib_once once;   /* err says why each time */
+        if (dlib_open_once(&once, MCPCAGE_BPF_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]), &bpf,
+                           err) == 0)
                 return 0;
-        return mc_error_set(err, why.code, "loading libbpf: %s", why.msg);
+        return mc_error_prefix(err, "loading libbpf");
 }
 
 /* The tries' keys, as connect.bpf.c lays them out (struct bpf_lpm_trie_key + data). */

@@ -28,3 +28,15 @@ int dlib_open(const char *soname, const struct dlib_symbol *syms, size_t n, void
         }
         return 0;
 }
+
+int dlib_open_once(struct dlib_once *once, const char *soname, const struct dlib_symbol *syms,
+                   size_t n, void *table, struct mc_error *err)
+{
+        if (!once->state)
+                once->state = dlib_open(soname, syms, n, table, &once->why) < 0 ? -1 : 1;
+        if (once->state > 0)
+                return 0;
+        if (err)
+                *err = once->why;
+        return -1;
+}

@@ -20,3 +20,14 @@ struct dlib_symbol {
  * with err saying which library or symbol and why (the table is then not to be used). */
 int dlib_open(const char *soname, const struct dlib_symbol *syms, size_t n, void *table,
               struct mc_error *err);
+
+/* A library a process opens at most once: the first outcome, and why it failed, are kept. */
+struct dlib_once {
+        int state;              /* 0 not tried, 1 open, -1 failed */
+        struct mc_error why;
+};
+
+/* dlib_open the first time; afterwards the first outcome again, err filled with the same
+ * reason. once->state before the call tells a caller whether this is the first try. */
+int dlib_open_once(struct dlib_once *once, const char *soname, const struct dlib_symbol *syms,
+                   size_t n, void *table, struct mc_error *err);

@@ -27,34 +27,33 @@ static const struct dlib_symbol compiler_symbols[] = {
         SYM(struct redact_hs_compiler, free_database),
 };
 
-/* Opens soname into table once; says why not once. true when the table can be used. */
-static bool open_once(bool *tried, bool *ok, const char *soname, const struct dlib_symbol *syms,
-                      size_t n, void *table)
+/* Opens soname into table once; says why not, once. true when the table can be used. */
+static bool open_hs(struct dlib_once *once, const char *soname, const struct dlib_symbol *syms,
+                    size_t n, void *table)
 {
-        if (*tried)
-                return *ok;
-        *tried = true;
+        bool first = !once->state;
         struct mc_error err = { 0 };
-        *ok = dlib_open(soname, syms, n, table, &err) == 0;
-        if (!*ok)
+        if (dlib_open_once(once, soname, syms, n, table, &err) == 0)
+                return true;
+        if (first)
                 log_warn("redaction: cannot load Hyperscan (%s); the portable gate finds the anchors "
                          "instead: the same redactions, slower", err.msg);
-        return *ok;
+        return false;
 }
 
 const struct redact_hs_lib *redact_hs_lib(void)
 {
-        static bool tried, ok;
-        if (open_once(&tried, &ok, MCPCAGE_HS_RUNTIME_SONAME, runtime_symbols,
-                      sizeof(runtime_symbols) / sizeof(runtime_symbols[0]), &lib))
+        static struct dlib_once once;
+        if (open_hs(&once, MCPCAGE_HS_RUNTIME_SONAME, runtime_symbols,
+                    sizeof(runtime_symbols) / sizeof(runtime_symbols[0]), &lib))
                 redact_hs = &lib;
         return redact_hs;
 }
 
 const struct redact_hs_compiler *redact_hs_compiler(void)
 {
-        static bool tried, ok;
-        return open_once(&tried, &ok, MCPCAGE_HS_SONAME, compiler_symbols,
-                         sizeof(compiler_symbols) / sizeof(compiler_symbols[0]), &compiler)
+        static struct dlib_once once;
+        return open_hs(&once, MCPCAGE_HS_SONAME, compiler_symbols,
+                       sizeof(compiler_symbols) / sizeof(compiler_symbols[0]), &compiler)
                 ? &compiler : NULL;
 }
