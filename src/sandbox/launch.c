@@ -125,6 +125,14 @@ static int network_cgroup(const struct sandbox_setup *s, pid_t pid, struct outco
         return 0;
 }
 
+/* Nothing of mcpcage's has to happen between the clone and the server's first step: no
+ * maps, no cgroup, no network programs. Such a server is started sharing mcpcage's memory
+ * (sandbox_spawn_unconfined), and has exec'd or failed when parent_side runs. */
+static bool unconfined(const struct sandbox_setup *s)
+{
+        return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
+}
+
 static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
                        int *listener, struct net_fds *net, struct netcgroup **cg, struct mc_error *err)
 {
@@ -151,7 +159,9 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 reap(pid);
                 return r;
         }
-        r = sync_release(sync, err);
+        /* an unconfined server is past its execve(): nothing waits for a release, its one
+         * message (if any) is queued */
+        r = unconfined(s) ? 0 : sync_release(sync, err);
         struct sync_msg m;
         if (r == 0)
                 r = read_verdict(sync, &m, listener, net);
@@ -171,30 +181,6 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 return mc_error_set(err, ECANCELED, "the sandbox child died before its setup began");
         if (r < 0)
                 return mc_error_errno(err, -r, "waiting for the sandbox child");
-        return verdict(&m, s->mode != ISOLATION_NONE, o, err);
-}
-
-/* Nothing of mcpcage's has to happen between the clone and the server's first step: no
- * maps, no cgroup, no network programs (sandbox_spawn_unconfined). */
-static bool unconfined(const struct sandbox_setup *s)
-{
-        return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
-}
-
-/* The server of sandbox_spawn_unconfined has exec'd or failed when this runs: its one
- * message, if any, is queued, and end of file means its execve() succeeded. */
-static int read_unconfined_verdict(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
-                                   struct mc_error *err)
-{
-        struct sync_msg m;
-        int r = sync_read(sync, &m);
-        if (r == 0)
-                return 0;
-        if (r == 1 && m.fd >= 0)
-                close(m.fd);
-        reap(pid);
-        if (r < 0)
-                return mc_error_errno(err, -r, "waiting for the server to start");
         return verdict(&m, s->mode != ISOLATION_NONE, o, err);
 }
 
@@ -249,10 +235,15 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 prctl(PR_SET_DUMPABLE, 1);
         int pidfd = -1;
         struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c };
-        bool shared = unconfined(s);
-        pid_t pid = shared ? sandbox_spawn_unconfined(s, &cp, &pidfd)
-                : s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)
-                ? (errno = EPERM, -1) : sandbox_clone(s->clone_flags, &pidfd);
+        pid_t pid;
+        if (unconfined(s)) {
+                pid = sandbox_spawn_unconfined(s, &cp, &pidfd);
+        } else if (s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)) {
+                errno = EPERM;
+                pid = -1;
+        } else {
+                pid = sandbox_clone(s->clone_flags, &pidfd);
+        }
         if (pid != 0 && dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 0);
         if (pid < 0) {
@@ -278,8 +269,7 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         _cleanup_(net_fds_close) struct net_fds net;
         memset(net.fd, -1, sizeof(net.fd));
         struct netcgroup *cg = NULL;
-        int r = shared ? read_unconfined_verdict(s, pid, sync_p, o, err)
-                       : parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
+        int r = parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
         out->net_cgroup = cg;
         if (r != 0) {
                 netcgroup_free(cg);
