@@ -10,6 +10,7 @@
 
 #include "inspect/guards/pin.h"
 #include "util/cleanup.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define ID_PREFIX "mcpcage-confirm-"
@@ -79,9 +80,11 @@ static struct pending *pending_new(struct confirm_table *t, const char *prefix)
                  * 256 bytes or fewer once the pool is initialised, and waits until it is. */
                 if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                         return NULL;
-                int n = snprintf(p->token, sizeof(p->token), "%s", prefix);
-                for (size_t k = 0; k < sizeof(rnd); k++)
-                        n += snprintf(p->token + n, sizeof(p->token) - (size_t)n, "%02x", rnd[k]);
+                size_t n = strlen(prefix);
+                if (n + 2 * sizeof(rnd) >= sizeof(p->token))
+                        return NULL;
+                memcpy(p->token, prefix, n);
+                hex_encode(p->token + n, rnd, sizeof(rnd));
                 p->used = true;
                 return p;
         }

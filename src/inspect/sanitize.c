@@ -66,11 +66,8 @@ static json_t *hashed(json_t *v)
         unsigned char md[SHA256_LEN];
         sha256(p, n, md);
         free(dumped);
-        char hex[SHA256_HEX + 1];
-        hex_encode(hex, md, SHA256_LEN);
         char out[7 + 12 + 1] = "sha256:";
-        memcpy(out + 7, hex, 12);       /* the first 48 bits name the value, no more */
-        out[7 + 12] = '\0';
+        hex_encode(out + 7, md, 6);     /* the first 48 bits name the value, no more */
         return json_string(out);
 }
 

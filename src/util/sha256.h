@@ -7,7 +7,7 @@
  * `--isolation none`). The SHA256_* functions are the code the default provider itself runs
  * for "SHA256"; they need no provider, and linked from libcrypto.a they bring ~22 KB into
  * the binary and no relocations. They are marked deprecated in OpenSSL 3; this file is the
- * only one that calls them. HMAC, which has no such entry point, is in audit/hmac.c. */
+ * only one that calls them. HMAC, which has no such entry point, is in audit/chain.c. */
 #pragma once
 
 #include <stddef.h>

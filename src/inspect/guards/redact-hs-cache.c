@@ -9,8 +9,8 @@
  * machines sharing a home directory keep their own files, and Hyperscan's runtime refuses
  * at load a database built for features this CPU lacks), the mode, and every literal with
  * its flags in order (ids are positions). Only the runtime half of Hyperscan is needed to
- * compute it and to load a database (redact-hs-lib.h). A file is used only if it is a regular file of the
- * effective user that nobody else can write, its header names this format, and the
+ * compute it and to load a database (redact-hs-lib.h). A file is used only if it is a
+ * regular file of the effective user that nobody else can write, its header names this format, and the
  * SHA-256 of its payload matches the header; the caller then checks that the database
  * finds every literal (redact-hs.c). Anything else (missing, unreadable, stale, corrupt,
  * no cache directory) is not an error: the anchors are compiled as if there were no cache,
@@ -43,6 +43,7 @@
 
 #define CACHE_MAGIC "mcpcage-hs 1\n"
 #define CACHE_MAGIC_LEN (sizeof(CACHE_MAGIC) - 1)
+#define CACHE_HEADER_LEN (CACHE_MAGIC_LEN + SHA256_LEN)   /* the magic, the payload's SHA-256 */
 #define CACHE_MAX_BYTES (16u << 20)
 
 static char cache_dir[PATH_MAX];
@@ -91,6 +92,13 @@ static char *cache_path(const char *key)
         return path;
 }
 
+/* Whether the SHA-256 of the payload is the one the header recorded. */
+static bool payload_intact(const char *data, size_t size)
+{
+        unsigned char md[SHA256_LEN];
+        sha256(data + CACHE_HEADER_LEN, size - CACHE_HEADER_LEN, md);
+        return memcmp(md, data + CACHE_MAGIC_LEN, sizeof(md)) == 0;
+}
 
 /* Reads the whole file at fd (at most CACHE_MAX_BYTES). */
 static char *read_all(int fd, size_t size)
@@ -127,27 +135,19 @@ void *redact_hs_cache_load(const char *key)
         }
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
-            st.st_size <= (off_t)(CACHE_MAGIC_LEN + SHA256_LEN) || st.st_size > CACHE_MAX_BYTES) {
+            st.st_size <= (off_t)CACHE_HEADER_LEN || st.st_size > CACHE_MAX_BYTES) {
                 log_debug("redaction cache: %s is not a file of yours that only you can write; compiling",
                           path);
                 return NULL;
         }
         size_t size = (size_t)st.st_size;
         _cleanup_free_ char *data = read_all(fd, size);
-        if (!data || memcmp(data, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0) {
-                log_debug("redaction cache: %s: unreadable or damaged; compiling", path);
-                return NULL;
-        }
-        const char *payload = data + CACHE_MAGIC_LEN + SHA256_LEN;
-        size_t payload_len = size - CACHE_MAGIC_LEN - SHA256_LEN;
-        unsigned char md[SHA256_LEN];
-        sha256(payload, payload_len, md);
-        if (memcmp(md, data + CACHE_MAGIC_LEN, sizeof(md)) != 0) {
+        if (!data || memcmp(data, CACHE_MAGIC, CACHE_MAGIC_LEN) != 0 || !payload_intact(data, size)) {
                 log_debug("redaction cache: %s: unreadable or damaged; compiling", path);
                 return NULL;
         }
         hs_database_t *db = NULL;
-        if (redact_hs->deserialize_database(payload, payload_len, &db) != HS_SUCCESS) {
+        if (redact_hs->deserialize_database(data + CACHE_HEADER_LEN, size - CACHE_HEADER_LEN, &db) != HS_SUCCESS) {
                 log_debug("redaction cache: %s: not a database this Hyperscan can use; compiling", path);
                 return NULL;
         }
