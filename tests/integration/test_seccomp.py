@@ -175,6 +175,12 @@ def adjust_by_name(ctx):
     _, rc, err = run_probe(ctx, ["getpid"], policy=ex, label="exec")
     expect_eq(rc, 125, "deny execve refuses to start")
     expect("could not start" in err, "and says why: %s" % short(err))
+    # the server's last steps before it runs, read and write of the pipes init releases it
+    # by: refused, they would wait for an answer mcpcage gives only once it runs
+    rd = policy(ctx, "read.json", {"deny": ["read"]})
+    _, rc, err = run_probe(ctx, ["getpid"], policy=rd, label="read")
+    expect_eq(rc, 125, "deny read refuses to start")
+    expect("could not start" in err and "read" in err, "and says why: %s" % short(err))
 
 
 @suite.case("a looping server: thousands of refusals, one seccomp_violation record per syscall "

@@ -449,6 +449,19 @@ static void test_policy(void)
         tap_ok(r < 0 && strstr(err.msg, "/seccomp/deny/0") && strstr(err.msg, "execve"),
                "deny execve is a policy error naming the key: %s", err.msg);
         json_decref(p.root);
+        /* the server's last steps before it runs (enter.c wait_for_init) */
+        p.root = json_pack("{s:{s:s, s:[s,s]}}", "seccomp", "profile", "strict", "deny", "getcwd", "read");
+        err = (struct mc_error){ 0 };
+        r = seccomp_plan_from_policy(&p, &plan, &err);
+        tap_ok(r < 0 && strstr(err.msg, "/seccomp/deny/1") && strstr(err.msg, "\"read\"") &&
+               strstr(err.msg, "could not start"), "deny read is a policy error: %s", err.msg);
+        json_decref(p.root);
+        p.root = json_pack("{s:{s:[s]}}", "seccomp", "deny", "write");
+        err = (struct mc_error){ 0 };
+        r = seccomp_plan_from_policy(&p, &plan, &err);
+        tap_ok(r < 0 && strstr(err.msg, "/seccomp/deny/0") && strstr(err.msg, "write"),
+               "deny write is a policy error: %s", err.msg);
+        json_decref(p.root);
         p.root = json_pack("{s:{s:s}, s:{s:s}}", "seccomp", "profile", "strict", "network", "mode", "host");
         err = (struct mc_error){ 0 };
         r = seccomp_plan_from_policy(&p, &plan, &err);
