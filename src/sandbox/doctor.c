@@ -23,6 +23,7 @@
 #include "bpf/netbpf.h"
 #include "exit_codes.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/initexe.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mountattr.h"
 #include "sandbox/probe.h"
@@ -32,7 +33,7 @@
 #define NOBODY 65534
 
 struct verdict {
-        bool namespaces, landlock, seccomp, cgroup;
+        bool namespaces, landlock, seccomp, cgroup, init;
 };
 
 static void line(const char *name, const char *status, const char *fmt, ...)
@@ -191,6 +192,25 @@ static void hyperscan_line(void)
 #endif
 }
 
+/* Every confined run starts it: without it only --isolation none runs. */
+static void init_line(struct verdict *v)
+{
+        struct mc_error err = { 0 };
+        int fd = init_exe_open(NULL, &err);
+        v->init = fd >= 0;
+        if (fd < 0) {
+                line("init", "no", "%s; every confined run refuses to start (exit 125), only --isolation "
+                     "none runs", err.msg);
+                return;
+        }
+        char link[64], path[4096];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof(path) - 1);
+        path[n > 0 ? n : 0] = '\0';
+        close(fd);
+        line("init", "yes", "the sandbox's init, %s", path);
+}
+
 static void small_lines(void)
 {
         int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -216,11 +236,13 @@ int doctor_run(int argc, char **argv)
         seccomp_line(&v);
         cgroup_line(&v);
         bpf_line();
+        init_line(&v);
         small_lines();
         hyperscan_line();
-        int rc = v.namespaces && v.seccomp && v.cgroup ? 0 : v.namespaces || v.landlock ? 1 : 2;
+        int rc = !v.init ? 2 : v.namespaces && v.seccomp && v.cgroup ? 0 : v.namespaces || v.landlock ? 1 : 2;
         printf("\n%s\n", rc == 0 ? "verdict: the default policy can be enforced here (isolation namespaces)"
                : rc == 1 ? "verdict: the default policy runs degraded here (see the lines above)"
-                         : "verdict: mcpcage cannot confine a server here (no user namespaces, no Landlock)");
+                         : !v.init ? "verdict: mcpcage cannot confine a server here (mcpcage-init is missing)"
+                                   : "verdict: mcpcage cannot confine a server here (no user namespaces, no Landlock)");
         return rc;
 }

@@ -6,24 +6,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "sandbox/caps.h"
 #include "sandbox/fds.h"
 #include "sandbox/init.h"
+#include "sandbox/initexe.h"
 #include "sandbox/mounts.h"
 #include "sandbox/netns.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/sharedstack.h"
 #include "sandbox/sync.h"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/asan_interface.h>
-#endif
 
 #define HOSTNAME "mcpcage"
 
@@ -55,7 +57,7 @@ static void parent_death_signal(int sig, pid_t parent)
 static void enter_common(const struct sandbox_setup *s, const struct child_pipes *p, pid_t parent)
 {
         sync_child_init(p->sync);
-        fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd);
+        fds_arrange(p->in_r, p->out_w, p->err_w, p->sync, s->landlock_fd, p->init_exe);
         reset_signals();
         parent_death_signal(SIGKILL, s->mode == ISOLATION_NAMESPACES ? 0 : parent);
 }
@@ -77,19 +79,30 @@ static void drop_privileges(const struct sandbox_setup *s)
                 die_errno(-r, "%s", what);
 }
 
-/* Shared between init and the server until the server's execve() (CLONE_VM). */
+/* The server's execve() errno when its filter kept it from saying so itself; in mcpcage's
+ * own memory, which mcpcage reads once the server has left it (sandbox_server_exec_errno). */
+static int server_exec_errno;
+
+int sandbox_server_exec_errno(void)
+{
+        return server_exec_errno;
+}
+
+/* Shared between init and the server (CLONE_VM, CLONE_FILES); see spawn_server. */
 struct spawn_arg {
         const struct sandbox_setup *s;
         pid_t init_pid;
         int listener;           /* the seccomp listener, in the fd table both share */
         bool filtered;          /* the filter is loaded */
-        int exec_errno;         /* execve() failed after that */
+        int ready_w;            /* the server writes one byte here once it is */
+        int go_r;               /* and waits here for mcpcage-init's byte */
 };
 
-/* Seccomp, the very last step: after it the server only calls execve(). A refused syscall
- * now waits for mcpcage's answer, and mcpcage gets the listener from init only once this
- * process has exec'd (CLONE_VFORK), so nothing here may be refusable: an execve() failure is
- * left in shared memory for init to report instead of being sent from here. */
+/* Seccomp, the last step but one: after it the server only tells init it is ready, waits
+ * for mcpcage-init and calls execve(). A refused syscall now waits for mcpcage's answer,
+ * which comes only once the server has exec'd, so nothing here may be refusable (read,
+ * write and execve cannot be denied, seccomp.c): an execve() failure is left in mcpcage's
+ * memory instead of being sent from here. */
 static void load_seccomp(const struct sandbox_setup *s, struct spawn_arg *a)
 {
         if (!a || !s->seccomp.prog)
@@ -102,7 +115,19 @@ static void load_seccomp(const struct sandbox_setup *s, struct spawn_arg *a)
                 a->listener = fd;
 }
 
-/* The server (pid 2 in the namespace), forked by init: the last steps before execve().
+/* The server is ready; it runs only once mcpcage-init has made itself non-dumpable (the
+ * memory of an execve() is dumpable until the program says otherwise, and a dumpable init
+ * is one the server could open /proc/1/mem of: an unfiltered process in its hands). */
+static void wait_for_init(struct spawn_arg *a)
+{
+        char c = 'r';
+        if (!a)
+                return;
+        if (write(a->ready_w, &c, 1) != 1 || read(a->go_r, &c, 1) != 1)
+                _exit(125);
+}
+
+/* The server (pid 2 in the namespace), started by init: the last steps before execve().
  * a is NULL when there is no init (isolation none). */
 static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid, struct spawn_arg *a)
 {
@@ -126,9 +151,11 @@ static _Noreturn void exec_server(const struct sandbox_setup *s, pid_t init_pid,
                 close(fd);
         }
         load_seccomp(s, a);
+        bool filtered = a && a->filtered;
+        wait_for_init(a);
         execve(s->exe, s->argv, s->mode == ISOLATION_NONE ? environ : s->env.v);
-        if (a && a->filtered) {
-                a->exec_errno = errno;
+        if (filtered) {
+                server_exec_errno = errno;
                 _exit(errno == ENOENT ? 127 : 126);
         }
         die_exec(errno, s->exe);
@@ -140,24 +167,70 @@ static int server_main(void *p)
         exec_server(a->s, a->init_pid, a);
 }
 
-/* The server shares init's memory until its execve() (CLONE_VM|CLONE_VFORK, as
- * posix_spawn does): nothing to copy, and init waits. The steps before exec only make
- * syscalls and touch their own stack. It shares init's fd table too (CLONE_FILES), so the
- * seccomp listener it creates stays open in init when its execve() closes it for the
- * server; init, which no filter restricts, hands it to mcpcage. */
-static pid_t spawn_server(const struct sandbox_setup *s)
+/* init cannot go on: the server must not run, nor stay behind as a zombie (in the Landlock
+ * fallback nothing else would reap it). */
+static void stop_server(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+/* Ready (1), gone (0: it died and said why over the setup channel), whichever the server
+ * says first, or -errno. */
+static int server_ready(int ready_r, int pidfd)
+{
+        struct pollfd p[2] = { { .fd = ready_r, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+        int n;
+        do
+                n = poll(p, 2, -1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        char c;
+        return (p[0].revents & POLLIN) && read(ready_r, &c, 1) == 1;
+}
+
+/* The server shares init's memory (CLONE_VM, as posix_spawn does: nothing to copy) and its
+ * fd table (CLONE_FILES: the seccomp listener it creates is init's too; init, which no
+ * filter restricts, hands it to mcpcage). The two never run at once: init waits until the
+ * server is ready and the server then waits for mcpcage-init. Init leaves with a table of
+ * its own (CLOSE_RANGE_UNSHARE) holding go's write end, on FD_INIT_GO, for mcpcage-init.
+ * Returns the server's pid; dies with the server killed when it cannot. */
+static pid_t spawn_server(const struct sandbox_setup *s, struct spawn_arg *a)
 {
         static char stack[256 * 1024] __attribute__((aligned(16)));
-        struct spawn_arg a = { .s = s, .init_pid = getpid(), .listener = -1 };
-        pid_t pid = clone(server_main, stack + sizeof(stack),
-                          CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+        int ready[2], go[2], pidfd = -1;
+        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+                die_errno(errno, "starting the server");
+        *a = (struct spawn_arg){ .s = s, .init_pid = getpid(), .listener = -1, .ready_w = ready[1],
+                                 .go_r = go[0] };
+        /* init runs on mcpcage's memory too, so this array's shadow is mcpcage's: cleared */
+        pid_t pid = clone(server_main, shared_stack_prepare(stack, sizeof(stack)),
+                          CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, a, &pidfd);
         if (pid < 0)
                 die_errno(errno, "starting the server");
-        if (a.exec_errno)
-                die_exec(a.exec_errno, s->exe);
-        if (a.listener >= 0) {
-                sync_child_send_listener(a.listener);
-                close(a.listener);
+        int r = server_ready(ready[0], pidfd);
+        if (r == 0) {
+                stop_server(pid);
+                _exit(125);
+        }
+        if (r > 0 && close_range(0, 2, CLOSE_RANGE_UNSHARE) < 0)
+                r = -errno;
+        if (r > 0) {
+                close(pidfd);
+                close(ready[0]);
+                close(ready[1]);
+                close(go[0]);
+                /* FD_INIT_GO was free before the pipes (fds_arrange) and ready's are closed:
+                 * go's write end is above it */
+                if (dup3(go[1], FD_INIT_GO, 0) < 0)
+                        r = -errno;
+                close(go[1]);
+        }
+        if (r < 0) {
+                stop_server(pid);
+                die_errno(-r, "starting the server");
         }
         return pid;
 }
@@ -168,9 +241,12 @@ struct unconfined_arg {
         pid_t parent;
 };
 
+static char unconfined_stack[256 * 1024] __attribute__((aligned(16)));
+
 static int unconfined_main(void *arg)
 {
         struct unconfined_arg *a = arg;
+        shared_stack_enter(unconfined_stack, sizeof(unconfined_stack));
         enter_common(a->s, a->p, a->parent);
         exec_server(a->s, a->parent, NULL);
 }
@@ -184,17 +260,12 @@ static int unconfined_main(void *arg)
  * has its own handler table, so no handler of mcpcage's runs on the shared memory. */
 pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
-        static char stack[256 * 1024] __attribute__((aligned(16)));
         struct unconfined_arg a = { .s = s, .p = p, .parent = getpid() };
         *pidfd = -1;
-#ifdef __SANITIZE_ADDRESS__
-        /* The child's frames poison the shadow of this array, and the memory, shadow
-         * included, is mcpcage's own: a second spawn in one process (the unit tests) would
-         * find the first one's poison. */
-        __asan_unpoison_memory_region(stack, sizeof(stack));
-#endif
-        return clone(unconfined_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                     &a, pidfd);
+        pid_t pid = clone(unconfined_main, shared_stack_prepare(unconfined_stack, sizeof(unconfined_stack)),
+                          CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, pidfd);
+        shared_stack_left();
+        return pid;
 }
 
 static _Noreturn void become_init(const struct sandbox_setup *s)
@@ -203,16 +274,29 @@ static _Noreturn void become_init(const struct sandbox_setup *s)
         if (fallback && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 die_errno(errno, "PR_SET_CHILD_SUBREAPER");
         init_block_signals(fallback);
-        prctl(PR_SET_NAME, "mcpcage-init");
-        pid_t server = spawn_server(s);
-        /* init keeps nothing of the server's: its pipes close when the server's do, the
-         * exec status reaches mcpcage from the server alone. */
-        close(STDIN_FILENO);
-        close(STDOUT_FILENO);
-        close(STDERR_FILENO);
+        struct spawn_arg a;
+        pid_t server = spawn_server(s, &a);
+        /* From here init's fd table is its own and holds nothing of the server's (0/1/2 are
+         * closed): the server's pipes close when the server's do. */
+        if (a.listener >= 0) {
+                sync_child_send_listener(a.listener);
+                close(a.listener);
+        }
         close(FD_RULESET);
-        sync_child_close();
-        init_run(server, fallback);
+        /* Memory of its own: mcpcage-init (init-main.c), which releases the server. The
+         * setup channel is close-on-exec: when neither init nor the server holds it any
+         * more, mcpcage knows both have left its memory. */
+        char pid[24], go[16];
+        snprintf(pid, sizeof(pid), "%d", (int)server);
+        snprintf(go, sizeof(go), "%d", FD_INIT_GO);
+        char name[] = INIT_EXE_NAME, mode[16];
+        snprintf(mode, sizeof(mode), "%s", fallback ? "landlock" : "namespaces");
+        char *const argv[] = { name, pid, mode, go, NULL };
+        char *const envp[] = { NULL };
+        execveat(FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
+        int e = errno;
+        stop_server(server);
+        die_errno(e, "starting %s", INIT_EXE_NAME);
 }
 
 /* Whether mcpcage has a controlling terminal (asked before the new root hides /dev/tty).
@@ -279,18 +363,58 @@ static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent
         become_init(s);
 }
 
-void sandbox_enter(const struct sandbox_setup *s, const struct child_pipes *p)
+struct sandbox_arg {
+        const struct sandbox_setup *s;
+        const struct child_pipes *p;
+        pid_t parent;
+};
+
+static char sandbox_stack[512 * 1024] __attribute__((aligned(16)));
+
+static int sandbox_main(void *arg)
 {
-        pid_t parent = getppid();
-        bool ctty = s->mode != ISOLATION_NONE && has_controlling_tty();
-        enter_common(s, p, parent);
-        /* mcpcage writes the uid/gid maps (and later places the cgroup) before this. */
+        const struct sandbox_arg *a = arg;
+        const struct sandbox_setup *s = a->s;
+        const struct child_pipes *p = a->p;
+        pid_t parent = a->parent;
+        /* Until the release mcpcage runs too, on the same memory: nothing here writes but
+         * this stack and this file's sync descriptor (prctl() and recv() touch errno only
+         * when they fail, and then the child only exits). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(125);
+        sync_child_init(p->sync);
+        /* mcpcage writes the uid/gid maps and places the cgroup before this. */
         if (!sync_child_wait_release())
                 _exit(125);
+        shared_stack_enter(sandbox_stack, sizeof(sandbox_stack));
+        bool ctty = s->mode != ISOLATION_NONE && has_controlling_tty();
+        enter_common(s, p, parent);
         switch (s->mode) {
         case ISOLATION_NAMESPACES: enter_namespaces(s, ctty);
         case ISOLATION_LANDLOCK: enter_fallback(s, parent, ctty);
         case ISOLATION_NONE: exec_server(s, parent, NULL);
         default: die("unknown isolation mode %d", (int)s->mode);
         }
+}
+
+/* The child shares mcpcage's memory, as posix_spawn's does, but for longer: through the
+ * whole setup, until init's execve() of mcpcage-init (become_init), or the server's own
+ * with isolation none. Forked, it would copy mcpcage's page tables, and every page either
+ * process wrote afterwards would cost a copy-on-write fault (~35 us here, a TLB flush
+ * included) for the whole session: ~3 ms of every start (tests/bench/README.md, eighth
+ * round). Shared memory needs that the two never run at once: the child runs on its own
+ * stack and writes nothing else until mcpcage releases it (sandbox_main), and mcpcage,
+ * from the release on, only waits for the child's end of the setup channel to close
+ * (launch.c wait_shared_memory_left), which happens at that execve() or at the child's
+ * death. No CLONE_VFORK: mcpcage writes the maps and places the cgroup while the child
+ * waits for the release. */
+pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
+{
+        /* Static: the child reads it after this frame is gone. */
+        static struct sandbox_arg a;
+        a = (struct sandbox_arg){ .s = s, .p = p, .parent = getpid() };
+        server_exec_errno = 0;
+        *pidfd = -1;
+        return clone(sandbox_main, shared_stack_prepare(sandbox_stack, sizeof(sandbox_stack)),
+                     CLONE_VM | CLONE_PIDFD | (int)s->clone_flags | SIGCHLD, &a, pidfd);
 }

@@ -19,19 +19,21 @@ void fds_close_from(int first)
                 close(fd);
 }
 
-void fds_arrange(int in_r, int out_w, int err_w, int sync, int ruleset)
+void fds_arrange(int in_r, int out_w, int err_w, int sync, int ruleset, int init_exe)
 {
-        const int want[] = { in_r, out_w, err_w, sync, ruleset };
-        int tmp[5];
+        const int want[] = { in_r, out_w, err_w, sync, ruleset, init_exe };
+        int tmp[6];
         /* Lift every one above the targets first, so no dup3 overwrites another source. */
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 6; i++) {
                 tmp[i] = want[i] < 0 ? -1 : fcntl(want[i], F_DUPFD_CLOEXEC, 10);
                 if (want[i] >= 0 && tmp[i] < 0)
                         die_errno(errno, "arranging the server's file descriptors");
         }
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
                 if (tmp[i] >= 0 && dup3(tmp[i], i, i < 3 ? 0 : O_CLOEXEC) < 0)
                         die_errno(errno, "arranging the server's file descriptors");
         sync_child_init(FD_SYNC);
-        fds_close_from(ruleset >= 0 ? FD_RULESET + 1 : FD_RULESET);
+        if (ruleset < 0)
+                close(FD_RULESET);
+        fds_close_from(init_exe >= 0 ? FD_INIT_EXE + 1 : FD_INIT_EXE);
 }

@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -15,12 +17,13 @@
 #include <unistd.h>
 
 #include "sandbox/cgroup.h"
-#include "sandbox/clone.h"
 #include "sandbox/enter.h"
+#include "sandbox/initexe.h"
 #include "sandbox/netcgroup.h"
 #include "sandbox/netproxy.h"
 #include "sandbox/report.h"
 #include "sandbox/setup.h"
+#include "sandbox/sharedstack.h"
 #include "sandbox/sync.h"
 #include "sandbox/violations.h"
 #include "util/cleanup.h"
@@ -133,6 +136,21 @@ static bool unconfined(const struct sandbox_setup *s)
         return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
 }
 
+/* The sandbox child shares mcpcage's memory until init's execve() of mcpcage-init (or its
+ * death): until then mcpcage only waits, in one poll() that no message wakes (POLLIN is not
+ * asked for), for the close of the child's end of the setup channel. */
+static int wait_shared_memory_left(int sync)
+{
+        struct pollfd p = { .fd = sync, .events = POLLRDHUP };
+        for (;;) {
+                int n = poll(&p, 1, -1);
+                if (n > 0)
+                        return 0;
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
 static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struct outcome *o,
                        int *listener, struct net_fds *net, struct netcgroup **cg, struct mc_error *err)
 {
@@ -162,9 +180,17 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
         /* an unconfined server is past its execve(): nothing waits for a release, its one
          * message (if any) is queued */
         r = unconfined(s) ? 0 : sync_release(sync, err);
+        if (r == 0 && !unconfined(s))
+                r = wait_shared_memory_left(sync);
         struct sync_msg m;
         if (r == 0)
                 r = read_verdict(sync, &m, listener, net);
+        if (r == 0 && !unconfined(s) && sandbox_server_exec_errno()) {
+                /* the filtered server's execve() failed: it could only leave the errno */
+                m = (struct sync_msg){ .kind = SYNC_EXEC_FAILED, .err = sandbox_server_exec_errno(), .fd = -1 };
+                snprintf(m.text, sizeof(m.text), "%s", s->exe);
+                r = 1;
+        }
         /* Without its listener a filtered server would wait for ever on its first refusal. */
         if (r == 0 && s->seccomp.notify && *listener < 0) {
                 reap(pid);
@@ -210,7 +236,7 @@ static int start_proxy(const struct sandbox_setup *s, struct net_fds *net, struc
         return r;
 }
 
-static int attempt(const struct sandbox_setup *s, struct child *out, struct outcome *o,
+static int attempt(const struct sandbox_setup *s, int init_exe, struct child *out, struct outcome *o,
                    struct mc_error *err)
 {
         int in[2], outp[2], errp[2], sp[2];
@@ -227,14 +253,16 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 return mc_error_errno(err, errno, "creating the sandbox setup socket");
         _cleanup_close_ int sync_p = sp[0], sync_c = sp[1];
 
-        /* A child inherits mcpcage's dumpable flag, and the /proc files of a non-dumpable
-         * process (mcpcage started by a process that dropped root without exec) are
-         * root's: its uid_map could not be written. Dumpable for the clone only. */
+        /* The child shares mcpcage's memory, so its dumpable flag too, and the /proc files
+         * of a non-dumpable process (mcpcage started by a process that dropped root without
+         * exec) are root's: its uid_map could not be written. Dumpable until the child has
+         * left the memory (parent_side); init makes it non-dumpable before the server runs. */
         int dumpable = prctl(PR_GET_DUMPABLE);
         if (dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 1);
         int pidfd = -1;
-        struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c };
+        struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c,
+                                  .init_exe = init_exe };
         pid_t pid;
         if (unconfined(s)) {
                 pid = sandbox_spawn_unconfined(s, &cp, &pidfd);
@@ -242,20 +270,17 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
                 errno = EPERM;
                 pid = -1;
         } else {
-                pid = sandbox_clone(s->clone_flags, &pidfd);
+                pid = sandbox_spawn(s, &cp, &pidfd);
         }
-        if (pid != 0 && dumpable == 0)
-                prctl(PR_SET_DUMPABLE, 0);
         if (pid < 0) {
                 int e = errno;
+                prctl(PR_SET_DUMPABLE, dumpable == 0 ? 0 : 1);
                 if ((s->clone_flags & CLONE_NEWUSER) && userns_refused(e) && s->fallback_allowed) {
                         o->why = strdup(strerror(e));
                         return o->why ? FALL_BACK : mc_error_set(err, ENOMEM, "out of memory");
                 }
                 return mc_error_errno(err, e, "clone(%s)", s->clone_flags ? "new namespaces" : "");
         }
-        if (pid == 0)
-                sandbox_enter(s, &cp);
         _cleanup_close_ int pfd = pidfd;
         closep(&in_r);
         in_r = -1;
@@ -270,6 +295,10 @@ static int attempt(const struct sandbox_setup *s, struct child *out, struct outc
         memset(net.fd, -1, sizeof(net.fd));
         struct netcgroup *cg = NULL;
         int r = parent_side(s, pid, sync_p, o, &listener, &net, &cg, err);
+        /* The child has left the memory (exec'd, or died, or was killed): mcpcage's flag
+         * and stack again, whatever init set on the way. */
+        prctl(PR_SET_DUMPABLE, dumpable == 0 ? 0 : 1);
+        shared_stack_left();
         out->net_cgroup = cg;
         if (r != 0) {
                 netcgroup_free(cg);
@@ -322,11 +351,16 @@ int launch_child(const struct launch_config *cfg, struct child *out, struct mc_e
         int r = setup_prepare(cfg, &s, err);
         if (r < 0)
                 return r;
+        _cleanup_close_ int init_exe = -1;
+        if (s.mode != ISOLATION_NONE && (init_exe = init_exe_open(cfg->init_exe, err)) < 0) {
+                err->code = ECANCELED;
+                return -ECANCELED;
+        }
         struct outcome o = { 0 };
         for (int tries = 0;; tries++) {
                 free(o.why);
                 o = (struct outcome){ 0 };
-                r = attempt(&s, out, &o, err);
+                r = attempt(&s, init_exe, out, &o, err);
                 if (r != FALL_BACK)
                         break;
                 r = tries == 0 ? setup_fall_back(&s, cfg, o.why, err)

@@ -2,7 +2,7 @@
  * checks, paths, environment), clone()s with the namespaces the policy asks for (or, when
  * user namespaces are refused, falls back to Landlock), releases the child once its maps
  * are written, and reports how it went: a setup step that failed, execve()'s errno (127/126
- * as a shell), or success. The child's ordered steps are sandbox_enter() in enter.c. */
+ * as a shell), or success. The child's ordered steps are in enter.c, from sandbox_main(). */
 #pragma once
 
 #include <stdbool.h>
@@ -28,6 +28,7 @@ struct launch_config {
                                          * inspector can redact them */
         char **exe;                     /* if set, receives the resolved executable (caller
                                          * frees): the inspector's pin key names it */
+        const char *init_exe;           /* mcpcage-init; NULL: looked up (initexe.h) */
 };
 
 struct child {

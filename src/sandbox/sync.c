@@ -13,13 +13,6 @@ static int child_fd = -1;
 
 void sync_child_init(int fd) { child_fd = fd; }
 
-void sync_child_close(void)
-{
-        if (child_fd >= 0)
-                close(child_fd);
-        child_fd = -1;
-}
-
 bool sync_child_wait_release(void)
 {
         char go;

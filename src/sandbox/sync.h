@@ -1,8 +1,10 @@
 /* The setup channel between mcpcage and its child: a SOCK_SEQPACKET pair, close-on-exec in
  * the child. The parent releases the child with one byte once the maps are written; the
  * child answers with at most one message: why setup failed, why execve() failed, or that
- * the user namespace it got is unusable. End of file without a message means the server's
- * execve() succeeded (every copy of the child's end closes at exec). */
+ * the user namespace it got is unusable (and hands descriptors over: the seccomp listener,
+ * the network namespace's listeners). End of file without a message means the server's
+ * execve() succeeded: every copy of the child's end closes at exec, init's when it execs
+ * mcpcage-init and the server's at its own, and nobody else holds one. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,7 +33,6 @@ void sync_child_init(int fd);
 bool sync_child_wait_release(void);
 /* Is the parent still there (its end of the socket still open)? */
 bool sync_child_parent_alive(void);
-void sync_child_close(void);
 /* init: the seccomp listener to mcpcage (SCM_RIGHTS); dies when it cannot. */
 void sync_child_send_listener(int fd);
 /* Any descriptor with its kind and an index (sent in err); dies when it cannot. */

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcpcage_test import (Suite, Skip, Proc, expect, expect_eq, short, NODE_MODULES,  # noqa: E402
-                          NOBODY, mcpcage_path)
+                          NOBODY, mcpcage_path, mapped_libraries)
 
 suite = Suite("confinement")
 FILESYSTEM = os.path.join(NODE_MODULES, "@modelcontextprotocol", "server-filesystem", "dist",
@@ -253,6 +253,91 @@ def processes(ctx):
         victim.wait()
 
 
+def init_of(mcpcage_pid):
+    """The host pid of the sandbox's init: mcpcage's child (the proxy of network "filtered"
+    is not started in these cases)."""
+    with open("/proc/%d/task/%d/children" % (mcpcage_pid, mcpcage_pid)) as f:
+        kids = [int(x) for x in f.read().split()]
+    expect_eq(len(kids), 1, "mcpcage has one child, the sandbox's init: %s" % kids)
+    return kids[0]
+
+
+@suite.case("the sandbox's init is mcpcage-init, with memory of its own (none of mcpcage's "
+            "libraries) and not dumpable: the server can neither open its /proc/PID/mem nor read "
+            "its maps; the same server opens a process of its own user's directly")
+def init_process(ctx):
+    prepare(ctx)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        for mode in ("namespaces", "landlock"):
+            h = Hostile(ctx, ["--isolation", mode])
+            ppid = h.attempt("whoami")["detail"]["ppid"]
+            if mode == "namespaces":
+                expect_eq(ppid, 1, "namespaces: the server's parent is pid 1")
+            init = init_of(h.p.pid)
+            with open("/proc/%d/cmdline" % init, "rb") as f:
+                argv = f.read().split(b"\0")
+            expect_eq(argv[0], b"mcpcage-init", "%s: init runs mcpcage-init: %s" % (mode, argv))
+            if os.geteuid() == 0:
+                libs = mapped_libraries(init)
+                theirs = sorted(x for x in libs if x.startswith(("libjansson", "libseccomp", "libpcre2",
+                                                                 "libcap-ng", "mcpcage.", "libasan")))
+                expect(not theirs and "mcpcage" not in libs,
+                       "%s: none of mcpcage's memory in init: %s" % (mode, sorted(libs)))
+            for what, path in (("open_write", "/proc/%d/mem" % ppid), ("read", "/proc/%d/maps" % ppid)):
+                refused(h.attempt(what, path), "%s: %s %s (init)" % (mode, what, path), {"EACCES", "EPERM"})
+            h.close()
+        d = Hostile(ctx, direct=True)
+        for what, path in (("open_write", "/proc/%d/mem" % victim.pid),
+                           ("read", "/proc/%d/maps" % victim.pid)):
+            succeeded(d.attempt(what, path), "direct: %s %s of a process of the same user" % (what, path))
+        d.close()
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+@suite.case("mcpcage-init missing, or not a program: exit 125 naming it, and the server never ran "
+            "(it waits for mcpcage-init before its execve()); --isolation none needs no init")
+def init_missing(ctx):
+    home, ro, rw, out = prepare(ctx)
+    bindir = os.path.join(ctx.dir, "bin")
+    os.makedirs(bindir)
+    os.chmod(bindir, 0o755)
+    lonely = os.path.join(bindir, "mcpcage")
+    shutil.copy(mcpcage_path(), lonely)
+    marker = os.path.join(rw, "ran")
+    cmd = ["--rw", rw, "--", "/bin/sh", "-c", "touch " + marker]
+
+    def run(args):
+        r = subprocess.run([lonely, "--audit-log", ctx.audit_path] + args, capture_output=True,
+                           stdin=subprocess.DEVNULL, env=ctx.base_env(), cwd=ctx.dir, timeout=60)
+        return r.returncode, r.stderr.decode(errors="replace")
+    rc, err = run(["--isolation", "none"] + cmd)
+    expect(rc == 0 and os.path.exists(marker), "--isolation none runs without mcpcage-init: %d %s"
+           % (rc, short(err)))
+    os.unlink(marker)
+    rc, err = run(CONFINED + cmd)
+    expect(rc == 125 and "cannot find mcpcage-init" in err and bindir in err,
+           "no mcpcage-init: 125 naming where it was looked for (%d): %s" % (rc, short(err)))
+    expect(not os.path.exists(marker), "no mcpcage-init: the server never ran")
+    r = subprocess.run([lonely, "doctor"], capture_output=True, stdin=subprocess.DEVNULL,
+                       env=ctx.base_env(), cwd=ctx.dir, timeout=60)
+    text = r.stdout.decode(errors="replace")
+    expect(r.returncode == 2 and any(l.startswith("init ") and " no " in l for l in text.splitlines()),
+           "doctor without mcpcage-init: an init line saying no, verdict 2 (%d): %s"
+           % (r.returncode, short(text, 1500)))
+    fake = os.path.join(bindir, "mcpcage-init")
+    with open(fake, "w") as f:
+        f.write("not a program\n")
+    os.chmod(fake, 0o755)
+    for mode in ("namespaces", "landlock"):
+        rc, err = run(["--isolation", mode] + cmd)
+        expect(rc == 125 and "starting mcpcage-init" in err and "format" in err,
+               "%s: an mcpcage-init that cannot run: 125 saying why (%d): %s" % (mode, rc, short(err)))
+        expect(not os.path.exists(marker), "%s: the server never ran" % mode)
+
+
 @suite.case("threats.md §1 \"mount, umount, pivot_root, setns; kexec_load, init_module, "
             "open_by_handle_at, bpf, perf_event_open, TIOCSTI\": refused without capabilities")
 def privileged_syscalls(ctx):
@@ -472,8 +557,8 @@ def doctor(ctx):
     rc, out, err = ctx.run(["doctor"])
     text = out.decode()
     lines = {l.split("  ")[0].strip(): l for l in text.splitlines() if l.strip()}
-    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "pidfd", "mount_setattr",
-                 "hyperscan"):
+    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "init", "pidfd",
+                 "mount_setattr", "hyperscan"):
         expect(name in lines, "a line for %s: %s" % (name, short(text, 2000)))
     verdict = text.strip().splitlines()[-1]
     expect(rc in (0, 1, 2), "exit status %s" % rc)

@@ -87,7 +87,7 @@ static void launch(struct run *r, struct policy *p, const char *script, int kill
 {
         char a0[] = "/bin/sh", a1[] = "-c";
         char *argv[] = { a0, a1, (char *)script, NULL };
-        struct launch_config lc = { .argv = argv, .policy = p };
+        struct launch_config lc = { .argv = argv, .policy = p, .init_exe = MCPCAGE_TEST_INIT_EXE };
         struct child ch;
         memset(r, 0, sizeof(*r));
         r->rc = launch_child(&lc, &ch, &r->err);
@@ -252,7 +252,7 @@ static void test_exec_errors(void)
         struct policy *p = load("{\"version\":1, \"filesystem\":{\"root\":\"empty\"}}");
         char a0[] = "no-such-command-xyz";
         char *argv[] = { a0, NULL };
-        struct launch_config lc = { .argv = argv, .policy = p };
+        struct launch_config lc = { .argv = argv, .policy = p, .init_exe = MCPCAGE_TEST_INIT_EXE };
         struct child ch;
         struct mc_error err = { 0 };
         int r = launch_child(&lc, &ch, &err);
