@@ -1,7 +1,9 @@
 /* The child, from clone() to execve(), as one ordered list (minijail's minijail_enter() and
  * bubblewrap's setup_newroot() are the models). Each step is a function in its own file; a
  * step that fails dies with one line over the sync socket, which mcpcage prints and turns
- * into exit 125. The order matters and each place says why. */
+ * into exit 125. The order matters and each place says why. The child runs on mcpcage's
+ * memory until its last execve(): sandbox_spawn (at the end) says how the two keep out of
+ * each other's way; init's last step is the execve() of mcpcage-init (become_init). */
 #include "sandbox/enter.h"
 
 #include <errno.h>
@@ -235,7 +237,8 @@ static pid_t spawn_server(const struct sandbox_setup *s, struct spawn_arg *a)
         return pid;
 }
 
-struct unconfined_arg {
+/* What a child started on mcpcage's memory reads from it. */
+struct child_arg {
         const struct sandbox_setup *s;
         const struct child_pipes *p;
         pid_t parent;
@@ -245,7 +248,7 @@ static char unconfined_stack[256 * 1024] __attribute__((aligned(16)));
 
 static int unconfined_main(void *arg)
 {
-        struct unconfined_arg *a = arg;
+        struct child_arg *a = arg;
         shared_stack_enter(unconfined_stack, sizeof(unconfined_stack));
         enter_common(a->s, a->p, a->parent);
         exec_server(a->s, a->parent, NULL);
@@ -260,7 +263,7 @@ static int unconfined_main(void *arg)
  * has its own handler table, so no handler of mcpcage's runs on the shared memory. */
 pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
-        struct unconfined_arg a = { .s = s, .p = p, .parent = getpid() };
+        struct child_arg a = { .s = s, .p = p, .parent = getpid() };
         *pidfd = -1;
         pid_t pid = clone(unconfined_main, shared_stack_prepare(unconfined_stack, sizeof(unconfined_stack)),
                           CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, pidfd);
@@ -363,17 +366,11 @@ static _Noreturn void enter_fallback(const struct sandbox_setup *s, pid_t parent
         become_init(s);
 }
 
-struct sandbox_arg {
-        const struct sandbox_setup *s;
-        const struct child_pipes *p;
-        pid_t parent;
-};
-
 static char sandbox_stack[512 * 1024] __attribute__((aligned(16)));
 
 static int sandbox_main(void *arg)
 {
-        const struct sandbox_arg *a = arg;
+        const struct child_arg *a = arg;
         const struct sandbox_setup *s = a->s;
         const struct child_pipes *p = a->p;
         pid_t parent = a->parent;
@@ -411,8 +408,8 @@ static int sandbox_main(void *arg)
 pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
         /* Static: the child reads it after this frame is gone. */
-        static struct sandbox_arg a;
-        a = (struct sandbox_arg){ .s = s, .p = p, .parent = getpid() };
+        static struct child_arg a;
+        a = (struct child_arg){ .s = s, .p = p, .parent = getpid() };
         server_exec_errno = 0;
         *pidfd = -1;
         return clone(sandbox_main, shared_stack_prepare(sandbox_stack, sizeof(sandbox_stack)),
