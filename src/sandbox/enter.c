@@ -15,9 +15,9 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 #include "sandbox/caps.h"
 #include "sandbox/fds.h"
@@ -179,10 +179,11 @@ static void stop_server(pid_t pid)
 }
 
 /* Ready (1), gone (0: it died and said why over the setup channel), whichever the server
- * says first, or -errno. */
-static int server_ready(int ready_r, int pidfd)
+ * says first, or -errno. chld: a signalfd of SIGCHLD, which init blocks; the server is its
+ * only child. */
+static int server_ready(int ready_r, int chld)
 {
-        struct pollfd p[2] = { { .fd = ready_r, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+        struct pollfd p[2] = { { .fd = ready_r, .events = POLLIN }, { .fd = chld, .events = POLLIN } };
         int n;
         do
                 n = poll(p, 2, -1);
@@ -197,30 +198,38 @@ static int server_ready(int ready_r, int pidfd)
  * fd table (CLONE_FILES: the seccomp listener it creates is init's too; init, which no
  * filter restricts, hands it to mcpcage). The two never run at once: init waits until the
  * server is ready and the server then waits for mcpcage-init. Init leaves with a table of
- * its own (CLOSE_RANGE_UNSHARE) holding go's write end, on FD_INIT_GO, for mcpcage-init.
+ * its own (unshare) holding go's write end, on FD_INIT_GO, for mcpcage-init.
  * Returns the server's pid; dies with the server killed when it cannot. */
 static pid_t spawn_server(const struct sandbox_setup *s, struct spawn_arg *a)
 {
         static char stack[256 * 1024] __attribute__((aligned(16)));
-        int ready[2], go[2], pidfd = -1;
-        if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+        int ready[2], go[2];
+        sigset_t chld_set;
+        sigemptyset(&chld_set);
+        sigaddset(&chld_set, SIGCHLD);
+        int chld = signalfd(-1, &chld_set, SFD_CLOEXEC);
+        if (chld < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
                 die_errno(errno, "starting the server");
         *a = (struct spawn_arg){ .s = s, .init_pid = getpid(), .listener = -1, .ready_w = ready[1],
                                  .go_r = go[0] };
         /* init runs on mcpcage's memory too, so this array's shadow is mcpcage's: cleared */
         pid_t pid = clone(server_main, shared_stack_prepare(stack, sizeof(stack)),
-                          CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, a, &pidfd);
+                          CLONE_VM | CLONE_FILES | SIGCHLD, a);
         if (pid < 0)
                 die_errno(errno, "starting the server");
-        int r = server_ready(ready[0], pidfd);
+        int r = server_ready(ready[0], chld);
         if (r == 0) {
                 stop_server(pid);
                 _exit(125);
         }
-        if (r > 0 && close_range(0, 2, CLOSE_RANGE_UNSHARE) < 0)
+        /* a table of init's own, without the server's 0/1/2 */
+        if (r > 0 && unshare(CLONE_FILES) < 0)
                 r = -errno;
         if (r > 0) {
-                close(pidfd);
+                close(STDIN_FILENO);
+                close(STDOUT_FILENO);
+                close(STDERR_FILENO);
+                close(chld);
                 close(ready[0]);
                 close(ready[1]);
                 close(go[0]);
@@ -234,6 +243,17 @@ static pid_t spawn_server(const struct sandbox_setup *s, struct spawn_arg *a)
                 stop_server(pid);
                 die_errno(-r, "starting the server");
         }
+        return pid;
+}
+
+/* clone() with CLONE_PIDFD, or without it where the kernel does not know it (before Linux
+ * 5.2: EINVAL, *pidfd stays -1 and mcpcage waits by pid). */
+static pid_t clone_with_pidfd(int (*fn)(void *), void *stack, int flags, void *arg, int *pidfd)
+{
+        *pidfd = -1;
+        pid_t pid = clone(fn, stack, flags | CLONE_PIDFD, arg, pidfd);
+        if (pid < 0 && errno == EINVAL)
+                pid = clone(fn, stack, flags, arg);
         return pid;
 }
 
@@ -264,9 +284,8 @@ static int unconfined_main(void *arg)
 pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
         struct child_arg a = { .s = s, .p = p, .parent = getpid() };
-        *pidfd = -1;
-        pid_t pid = clone(unconfined_main, shared_stack_prepare(unconfined_stack, sizeof(unconfined_stack)),
-                          CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, pidfd);
+        pid_t pid = clone_with_pidfd(unconfined_main, shared_stack_prepare(unconfined_stack, sizeof(unconfined_stack)),
+                                     CLONE_VM | CLONE_VFORK | SIGCHLD, &a, pidfd);
         shared_stack_left();
         return pid;
 }
@@ -411,7 +430,6 @@ pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, 
         static struct child_arg a;
         a = (struct child_arg){ .s = s, .p = p, .parent = getpid() };
         server_exec_errno = 0;
-        *pidfd = -1;
-        return clone(sandbox_main, shared_stack_prepare(sandbox_stack, sizeof(sandbox_stack)),
-                     CLONE_VM | CLONE_PIDFD | (int)s->clone_flags | SIGCHLD, &a, pidfd);
+        return clone_with_pidfd(sandbox_main, shared_stack_prepare(sandbox_stack, sizeof(sandbox_stack)),
+                                CLONE_VM | (int)s->clone_flags | SIGCHLD, &a, pidfd);
 }
