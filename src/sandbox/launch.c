@@ -136,9 +136,10 @@ static bool unconfined(const struct sandbox_setup *s)
         return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
 }
 
-/* The sandbox child shares mcpcage's memory until init's execve() of mcpcage-init (or its
- * death): until then mcpcage only waits, in one poll() that no message wakes (POLLIN is not
- * asked for), for the close of the child's end of the setup channel. */
+/* The sandbox child shares mcpcage's memory until init's execve() of mcpcage-init and the
+ * server's own (or their deaths): until then mcpcage only waits, in one poll() that no
+ * message wakes (POLLIN is not asked for), for the last copy of the child's end of the
+ * setup channel to close, which those execve() calls do. */
 static int wait_shared_memory_left(int sync)
 {
         struct pollfd p = { .fd = sync, .events = POLLRDHUP };
@@ -256,7 +257,8 @@ static int attempt(const struct sandbox_setup *s, int init_exe, struct child *ou
         /* The child shares mcpcage's memory, so its dumpable flag too, and the /proc files
          * of a non-dumpable process (mcpcage started by a process that dropped root without
          * exec) are root's: its uid_map could not be written. Dumpable until the child has
-         * left the memory (parent_side); init makes it non-dumpable before the server runs. */
+         * left the memory (parent_side); init makes the shared memory non-dumpable on the
+         * way, and mcpcage-init makes its own so before the server runs. */
         int dumpable = prctl(PR_GET_DUMPABLE);
         if (dumpable == 0)
                 prctl(PR_SET_DUMPABLE, 1);
