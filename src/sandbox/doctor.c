@@ -211,6 +211,31 @@ static void init_line(struct verdict *v)
         line("init", "yes", "the sandbox's init, %s", path);
 }
 
+/* fs.suid_dumpable: at 1 ("debug", which the kernel calls insecure) a process is dumpable
+ * again after each uid change, and init changes its uid on mcpcage's own memory (enter.c):
+ * for the moment until it makes itself non-dumpable, a process of the server's user on the
+ * host could attach to it. Said, not counted in the verdict. */
+static void suid_dumpable_line(void)
+{
+        char buf[8] = "";
+        int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0) {
+                line("suid_dumpable", "?", "fs.suid_dumpable could not be read");
+                return;
+        }
+        buf[n] = '\0';
+        if (buf[0] == '1')
+                line("suid_dumpable", "1", "fs.suid_dumpable=1 (the kernel's insecure debugging setting): a "
+                     "process is traceable by its new user after each uid change, the sandbox's init "
+                     "too, for a moment; 0 or 2 closes that");
+        else
+                line("suid_dumpable", buf[0] == '2' ? "2" : "0", "a process that changes its uid cannot "
+                     "be traced for it (fs.suid_dumpable)");
+}
+
 static void small_lines(void)
 {
         int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -237,6 +262,7 @@ int doctor_run(int argc, char **argv)
         cgroup_line(&v);
         bpf_line();
         init_line(&v);
+        suid_dumpable_line();
         small_lines();
         hyperscan_line();
         int rc = !v.init ? 2 : v.namespaces && v.seccomp && v.cgroup ? 0 : v.namespaces || v.landlock ? 1 : 2;

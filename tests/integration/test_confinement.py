@@ -557,8 +557,8 @@ def doctor(ctx):
     rc, out, err = ctx.run(["doctor"])
     text = out.decode()
     lines = {l.split("  ")[0].strip(): l for l in text.splitlines() if l.strip()}
-    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "init", "pidfd",
-                 "mount_setattr", "hyperscan"):
+    for name in ("user namespaces", "landlock", "seccomp", "cgroup", "bpf", "init", "suid_dumpable",
+                 "pidfd", "mount_setattr", "hyperscan"):
         expect(name in lines, "a line for %s: %s" % (name, short(text, 2000)))
     verdict = text.strip().splitlines()[-1]
     expect(rc in (0, 1, 2), "exit status %s" % rc)
@@ -568,6 +568,19 @@ def doctor(ctx):
     expect(ns_ok or rc != 0, "no user namespaces is never a full verdict")
     rc2, _, _ = ctx.run(["doctor", "extra"])
     expect_eq(rc2, 125, "doctor takes no arguments")
+    # fs.suid_dumpable=1, seen through a mount namespace of the test's own (the host's own
+    # setting is not touched): said on its line, not counted in the verdict
+    fake = ctx.write("suid_dumpable", "1\n", 0o644)
+    show = "mount --bind %s /proc/sys/fs/suid_dumpable && exec \"$@\"" % fake
+    r = subprocess.run(["unshare", "-rm", "sh", "-c", show, "sh", mcpcage_path(), "doctor"],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=ctx.base_env(),
+                       cwd=ctx.dir, timeout=60)
+    line = [l for l in r.stdout.decode().splitlines() if l.startswith("suid_dumpable")]
+    if not line and b"mount" in r.stderr:
+        raise Skip("cannot bind a file over /proc/sys here: %s" % short(r.stderr))
+    expect(line and line[0].split()[1] == "1" and "insecure" in line[0],
+           "suid_dumpable=1 is said: %s" % short(r.stdout, 1500))
+    expect_eq(r.returncode, rc, "and does not change the verdict")
 
 
 @suite.case("the real server-filesystem from npm with one read-write project directory and nothing "
