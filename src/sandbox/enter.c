@@ -264,32 +264,6 @@ struct child_arg {
         pid_t parent;
 };
 
-static char unconfined_stack[256 * 1024] __attribute__((aligned(16)));
-
-static int unconfined_main(void *arg)
-{
-        struct child_arg *a = arg;
-        shared_stack_enter(unconfined_stack, sizeof(unconfined_stack));
-        enter_common(a->s, a->p, a->parent);
-        exec_server(a->s, a->parent, NULL);
-}
-
-/* Forked, the child would copy mcpcage's page tables, mcpcage would then take a
- * copy-on-write fault for every page it writes, and the server's execve() would tear the
- * copy down again: ~2 ms of an --isolation none start here, where a fault costs ~13 us.
- * Shared, as posix_spawn does, there is nothing to copy; the steps before execve() only
- * make syscalls, format into their own stack, and set this file's sync descriptor, which
- * mcpcage itself never reads. Signals are blocked in mcpcage (its signalfd) and the child
- * has its own handler table, so no handler of mcpcage's runs on the shared memory. */
-pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
-{
-        struct child_arg a = { .s = s, .p = p, .parent = getpid() };
-        pid_t pid = clone_with_pidfd(unconfined_main, shared_stack_prepare(unconfined_stack, sizeof(unconfined_stack)),
-                                     CLONE_VM | CLONE_VFORK | SIGCHLD, &a, pidfd);
-        shared_stack_left();
-        return pid;
-}
-
 static _Noreturn void become_init(const struct sandbox_setup *s)
 {
         bool fallback = s->mode == ISOLATION_LANDLOCK;
@@ -423,7 +397,9 @@ static int sandbox_main(void *arg)
  * from the release on, only waits for the child's end of the setup channel to close
  * (launch.c wait_shared_memory_left), which happens at that execve() or at the child's
  * death. No CLONE_VFORK: mcpcage writes the maps and places the cgroup while the child
- * waits for the release. */
+ * waits for the release (with isolation none it releases it at once). Signals are blocked
+ * in mcpcage (its signalfd) and the child has its own handler table, so no handler of
+ * mcpcage's runs on the shared memory. */
 pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
         /* Static: the child reads it after this frame is gone. */

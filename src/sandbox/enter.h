@@ -9,18 +9,11 @@ struct child_pipes {
         int init_exe;                   /* mcpcage-init (O_PATH), or -1 for isolation none */
 };
 
-/* Starts the sandbox child (namespaces or the Landlock fallback) sharing mcpcage's memory
- * until init's execve() of mcpcage-init; see the comment at the definition for how the two
- * keep out of each other's way. The pid, or -1 with errno; *pidfd: its pidfd, or -1. */
+/* Starts the child sharing mcpcage's memory until init's execve() of mcpcage-init, or with
+ * isolation none until the server's own execve(); see the comment at the definition for how
+ * the two keep out of each other's way. The pid, or -1 with errno; *pidfd: its pidfd, or -1. */
 pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd);
 
 /* Once the child has left mcpcage's memory: the server's execve() errno if its seccomp
  * filter kept it from reporting the failure over the setup channel, else 0. */
 int sandbox_server_exec_errno(void);
-
-/* isolation none (no cgroup, no network programs, nothing the parent does before the
- * server may run): starts the server sharing mcpcage's memory until its execve()
- * (CLONE_VM|CLONE_VFORK) and returns once it has exec'd or failed, which it reports over
- * the setup channel as a forked child does. The pid, or -1 with errno; *pidfd: its pidfd,
- * or -1. */
-pid_t sandbox_spawn_unconfined(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd);

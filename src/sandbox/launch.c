@@ -128,14 +128,6 @@ static int network_cgroup(const struct sandbox_setup *s, pid_t pid, struct outco
         return 0;
 }
 
-/* Nothing of mcpcage's has to happen between the clone and the server's first step: no
- * maps, no cgroup, no network programs. Such a server is started sharing mcpcage's memory
- * (sandbox_spawn_unconfined), and has exec'd or failed when parent_side runs. */
-static bool unconfined(const struct sandbox_setup *s)
-{
-        return s->mode == ISOLATION_NONE && !s->cgroup && !netcgroup_wanted(&s->net);
-}
-
 /* The sandbox child shares mcpcage's memory until init's execve() of mcpcage-init and the
  * server's own (or their deaths): until then mcpcage only waits, in one poll() that no
  * message wakes (POLLIN is not asked for), for the last copy of the child's end of the
@@ -178,15 +170,13 @@ static int parent_side(const struct sandbox_setup *s, pid_t pid, int sync, struc
                 reap(pid);
                 return r;
         }
-        /* an unconfined server is past its execve(): nothing waits for a release, its one
-         * message (if any) is queued */
-        r = unconfined(s) ? 0 : sync_release(sync, err);
-        if (r == 0 && !unconfined(s))
+        r = sync_release(sync, err);
+        if (r == 0)
                 r = wait_shared_memory_left(sync);
         struct sync_msg m;
         if (r == 0)
                 r = read_verdict(sync, &m, listener, net);
-        if (r == 0 && !unconfined(s) && sandbox_server_exec_errno()) {
+        if (r == 0 && sandbox_server_exec_errno()) {
                 /* the filtered server's execve() failed: it could only leave the errno */
                 m = (struct sync_msg){ .kind = SYNC_EXEC_FAILED, .err = sandbox_server_exec_errno(), .fd = -1 };
                 snprintf(m.text, sizeof(m.text), "%s", s->exe);
@@ -266,9 +256,7 @@ static int attempt(const struct sandbox_setup *s, int init_exe, struct child *ou
         struct child_pipes cp = { .in_r = in_r, .out_w = out_w, .err_w = err_w, .sync = sync_c,
                                   .init_exe = init_exe };
         pid_t pid;
-        if (unconfined(s)) {
-                pid = sandbox_spawn_unconfined(s, &cp, &pidfd);
-        } else if (s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)) {
+        if (s->refuse_userns == REFUSE_USERNS_AT_CLONE && (s->clone_flags & CLONE_NEWUSER)) {
                 errno = EPERM;
                 pid = -1;
         } else {
