@@ -25,3 +25,8 @@ bool cpu_has_avx2(void)
 {
         return cpu_simd_features() & CPU_AVX2;
 }
+
+bool cpu_has_avx512bw(void)
+{
+        return cpu_simd_features() & CPU_AVX512BW;
+}

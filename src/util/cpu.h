@@ -1,6 +1,7 @@
 /* What this CPU can run, asked once. The scanners' AVX2 loops (jsonscan.c, the guards'
- * jsonstr-avx2.c, injection.c and redact-gate.c) are chosen at run time, so one build
- * runs on any x86-64; elsewhere the answer is no and their portable loops serve. */
+ * jsonstr-avx2.c, injection.c and redact-gate.c) and injection.c's AVX-512 loop are chosen
+ * at run time, so one build runs on any x86-64; elsewhere the answer is no and their
+ * portable loops serve. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +11,8 @@
 #define CPU_AVX512VBMI 4u
 
 bool cpu_has_avx2(void);
+/* AVX-512BW (with AVX-512F) and the kernel saving the 512-bit registers. */
+bool cpu_has_avx512bw(void);
 
 /* The CPU_* bits this CPU has: the features a compiled Hyperscan database can depend on
  * (redact-hs-cache.c keys its files by them). */

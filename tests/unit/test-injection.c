@@ -158,6 +158,72 @@ static void test_alignment(void)
                tried - missed, tried);
 }
 
+static const char *const SIMD_NAMES[] = { "bytes", "SSE2", "AVX2", "AVX-512" };
+
+static unsigned rnd(unsigned *seed)
+{
+        *seed = *seed * 1103515245u + 12345u;
+        return *seed >> 8;
+}
+
+/* Every width of the event pass the CPU has (bytes, SSE2, AVX2, AVX-512) against the byte
+ * loop, on texts cut together from every corpus sample, bytes that start an event (ESC,
+ * '<', '[', UTF-8 lead bytes, anchor letters) and ordinary words, up to ~700 bytes, so
+ * events fall on every position of the 16-, 32- and 64-byte steps and of the tails. */
+static void test_paths(void)
+{
+        static const char *const files[] = { "hidden_unicode.json", "bidi_control.json", "ansi_escape.json",
+                                             "pseudo_tag.json", "instruction_phrase.json", "benign.json",
+                                             "descriptions-poisoned.json", "descriptions-benign.json" };
+        static const char *const glue[] = { " ", "\n", "_", "x", ". ", "9", "\x1b", "<", "[", "\xe2\x80",
+                                            "\xc2", "di", "Ig", "you are", " new ", "zq lorem xw ipsum tk ",
+                                            "the relay copies plain text from the server to the host " };
+        enum injection_simd best = injection_simd_limit(INJECTION_SIMD_AVX512);
+        _cleanup_json_ json_t *frags = json_array();
+        for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+                _cleanup_json_ json_t *list = load(files[k]);
+                json_array_extend(frags, list);
+        }
+        size_t nf = json_array_size(frags), checked = 0, bad = 0, events = 0;
+        unsigned seed = 777;
+        for (int round = 0; round < 20000 && nf; round++) {
+                char text[1024];
+                size_t n = 0, want = rnd(&seed) % 700;
+                while (n < want) {
+                        const char *p;
+                        size_t pl;
+                        if (rnd(&seed) % 3 == 0) {
+                                json_t *v = json_array_get(frags, rnd(&seed) % nf);
+                                p = json_string_value(v);
+                                pl = json_string_length(v);
+                        } else {
+                                p = glue[rnd(&seed) % (sizeof(glue) / sizeof(glue[0]))];
+                                pl = strlen(p);
+                        }
+                        if (n + pl > sizeof(text))
+                                break;
+                        memcpy(text + n, p, pl);
+                        n += pl;
+                }
+                for (int ctx = INJ_CONTENT; ctx <= INJ_DESCRIPTION; ctx++) {
+                        injection_simd_limit(INJECTION_SIMD_BYTES);
+                        unsigned ref = scan(text, n, (enum injection_context)ctx);
+                        events += ref != 0;
+                        for (int w = INJECTION_SIMD_SSE2; w <= (int)best; w++, checked++) {
+                                injection_simd_limit((enum injection_simd)w);
+                                unsigned got = scan(text, n, (enum injection_context)ctx);
+                                if (got != ref && bad++ < 5)
+                                        printf("#   round %d (%zu bytes, context %d): %s 0x%x, bytes 0x%x\n", round, n,
+                                               ctx, SIMD_NAMES[w], got, ref);
+                        }
+                }
+        }
+        injection_simd_limit(best);
+        tap_ok(nf > 0 && events > 1000 && checked > 0 && bad == 0,
+               "every event pass up to %s finds what the byte loop finds (%zu scans compared, %zu differ)",
+               SIMD_NAMES[best], checked, bad);
+}
+
 static void test_speed(void)
 {
         size_t n = 8u << 20;
@@ -200,6 +266,7 @@ int main(void)
         test_strip();
         test_contexts();
         test_alignment();
+        test_paths();
         test_speed();
         injection_free(g);
         return tap_done();

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,7 @@ static uint8_t PAIR[256][32];
 static unsigned char PAIRS[ARRAY_SIZE(ANCHORS)][2];
 static size_t n_pairs;
 static bool vector_ok = true;
-static bool have_avx2;          /* the CPU and the kernel: 32 bytes at a time */
+static enum injection_simd simd_best, simd; /* what the CPU has; what the scan uses */
 
 static uint32_t fold4(const unsigned char *p)
 {
@@ -173,9 +174,26 @@ static void ascii_init(void)
 #if defined(__SSE2__)
         vector_init();
 #endif
-#if defined(__x86_64__) && defined(__SSE2__)
-        have_avx2 = cpu_has_avx2();
+        simd_best = INJECTION_SIMD_BYTES;
+#if defined(__SSE2__)
+        simd_best = INJECTION_SIMD_SSE2;
 #endif
+#if defined(__x86_64__) && defined(__SSE2__)
+        if (cpu_has_avx2())
+                simd_best = INJECTION_SIMD_AVX2;
+        if (cpu_has_avx512bw())
+                simd_best = INJECTION_SIMD_AVX512;
+#endif
+        simd = simd_best;
+}
+
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+enum injection_simd injection_simd_limit(enum injection_simd most)
+{
+        pthread_once(&tables_once, ascii_init);
+        simd = most < simd_best ? most : simd_best;
+        return simd;
 }
 
 static bool pair_at(const unsigned char *s)
@@ -197,11 +215,7 @@ static int compile(const char *re, uint32_t opts, pcre2_code **out, struct mc_er
 
 int injection_new(struct injection **out, struct mc_error *err)
 {
-        static bool ready;
-        if (!ready) {
-                ascii_init();
-                ready = true;
-        }
+        pthread_once(&tables_once, ascii_init);
 #if defined(__SSE2__)
         if (!vector_ok)
                 return mc_error_set(err, EINVAL, "injection: the phrase anchors do not fit the vector "
@@ -648,19 +662,71 @@ static size_t next_event_avx2(const unsigned char *s, size_t len, size_t i, bool
         }
         return next_event_sse2(s, len, i, words);
 }
+
+/* next_event_avx2 64 bytes at a time, where the CPU has AVX-512BW: every class is one
+ * compare into a mask register, with no movemask step, so about half the instructions per
+ * byte of the AVX2 pass (8 MiB of prose: ~0.75 -> ~0.45 ms here). Same nibble tables, so
+ * the same events; the last 64 bytes and less go to the AVX2 pass. */
+__attribute__((target("avx2,avx512f,avx512bw")))
+static size_t next_event_avx512(const unsigned char *s, size_t len, size_t i, bool words)
+{
+        /* _mm512_maskz_broadcast_i32x4, not _mm512_broadcast_i32x4: GCC 12's header feeds
+         * the latter an undefined vector, which -Werror=maybe-uninitialized refuses */
+        const __m512i esc = _mm512_set1_epi8(0x1b), lt = _mm512_set1_epi8('<'), lb = _mm512_set1_epi8('['),
+                      fold = _mm512_set1_epi8(0x20), us = _mm512_set1_epi8('_'),
+                      a = _mm512_set1_epi8('a'), n26 = _mm512_set1_epi8(26),
+                      zero = _mm512_set1_epi8('0'), n10 = _mm512_set1_epi8(10),
+                      nib = _mm512_set1_epi8(0x0f),
+                      flo = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)NIB_FIRST[0])),
+                      fhi = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)NIB_FIRST[1])),
+                      slo = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)NIB_SECOND[0])),
+                      shi = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)NIB_SECOND[1]));
+        uint64_t carry = i > 0 && is_sep(s[i - 1]);
+        for (; i + 65 <= len; i += 64) {
+                __m512i v = _mm512_loadu_si512((const void *)(s + i));
+                uint64_t high = _mm512_movepi8_mask(v);
+                uint64_t e = _mm512_cmpeq_epi8_mask(v, esc);
+                uint64_t m = high | e | _mm512_cmpeq_epi8_mask(v, lt) | _mm512_cmpeq_epi8_mask(v, lb);
+                if (words) {
+                        __m512i f = _mm512_or_si512(v, fold);
+                        __m512i f1 = _mm512_or_si512(_mm512_loadu_si512((const void *)(s + i + 1)), fold);
+                        uint64_t word = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(f, a), n26) |
+                                        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, zero), n10) |
+                                        _mm512_cmpeq_epi8_mask(v, us) | e;
+                        uint64_t sep = ~(high | word);
+                        uint64_t after = (sep << 1) | carry;
+                        carry = sep >> 63;
+                        __m512i first = _mm512_and_si512(
+                                _mm512_shuffle_epi8(flo, _mm512_and_si512(f, nib)),
+                                _mm512_shuffle_epi8(fhi, _mm512_and_si512(_mm512_srli_epi16(f, 4), nib)));
+                        __m512i second = _mm512_and_si512(
+                                _mm512_shuffle_epi8(slo, _mm512_and_si512(f1, nib)),
+                                _mm512_shuffle_epi8(shi, _mm512_and_si512(_mm512_srli_epi16(f1, 4), nib)));
+                        m |= after & _mm512_test_epi8_mask(first, second);
+                }
+                if (m)
+                        return i + (size_t)__builtin_ctzll(m);
+        }
+        return next_event_avx2(s, len, i, words);
+}
 #endif
 
 static size_t next_event(const unsigned char *s, size_t len, size_t i, bool words)
 {
+        switch (simd) {
 #if defined(__x86_64__) && defined(__SSE2__)
-        if (have_avx2)
+        case INJECTION_SIMD_AVX512:
+                return next_event_avx512(s, len, i, words);
+        case INJECTION_SIMD_AVX2:
                 return next_event_avx2(s, len, i, words);
 #endif
 #if defined(__SSE2__)
-        return next_event_sse2(s, len, i, words);
-#else
-        return next_event_bytes(s, len, i, words);
+        case INJECTION_SIMD_SSE2:
+                return next_event_sse2(s, len, i, words);
 #endif
+        default:
+                return next_event_bytes(s, len, i, words);
+        }
 }
 
 int injection_scan(struct injection *g, const char *text, size_t len, enum injection_context ctx,
