@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 static unsigned features;
+static unsigned limit = ~0u;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void probe(void)
@@ -18,7 +19,12 @@ static void probe(void)
 unsigned cpu_simd_features(void)
 {
         pthread_once(&once, probe);
-        return features;
+        return features & limit;
+}
+
+void cpu_simd_limit(unsigned mask)
+{
+        limit = mask;
 }
 
 bool cpu_has_avx2(void)

@@ -17,3 +17,8 @@ bool cpu_has_avx512bw(void);
 /* The CPU_* bits this CPU has: the features a compiled Hyperscan database can depend on
  * (redact-hs-cache.c keys its files by them). */
 unsigned cpu_simd_features(void);
+
+/* For tests: from now on the answers above include at most the CPU_* bits of mask, so a
+ * test can run the AVX2 or the portable loop on a CPU that has more. Scanners that pick
+ * their loop per call follow at once (jsonscan.c); others choose when they are set up. */
+void cpu_simd_limit(unsigned mask);

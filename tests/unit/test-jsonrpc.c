@@ -12,6 +12,7 @@
 #include "inspect/jsonscan.h"
 #include "tap.h"
 #include "util/buf.h"
+#include "util/cpu.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -357,18 +358,19 @@ static void test_speed(void)
 
 /* Long strings, where the scanner skips plain text 64 bytes a step: at every start
  * alignment, in the first unaligned block and at every position of a later 64-byte step,
- * the first byte that needs attention is
- * found exactly. A raw control byte is refused at its offset; a non-ASCII character, an
- * escape and the closing quote are taken with the right decoded length. */
-static void test_long_strings(void)
+ * the first byte that needs attention is found exactly, by each loop this CPU has (the
+ * portable one, AVX2, AVX-512). A raw control byte is refused at its offset; a
+ * non-ASCII character, an escape and the closing quote are taken with the right decoded
+ * length. */
+static void long_strings(const char *loop)
 {
         static const struct { const char *bytes; size_t declen; bool refused; } kinds[] = {
                 { "\x01", 0, true }, { "\x1f", 0, true }, { "\xc3\xa9", 2, false },
                 { "\xe4\xb8\xad", 3, false }, { "\\n", 1, false }, { "\\u00e9", 2, false }, { "", 0, false },
         };
         unsigned tries = 0, right = 0;
-        for (size_t align = 0; align < 32; align += 3) {
-                for (size_t at = 0; at < 250 + 70; at = at == 70 ? 250 : at + 1) {
+        for (size_t align = 0; align < 64; align += 3) {
+                for (size_t at = 0; at < 250 + 70; at = at == 130 ? 250 : at + 1) {
                         for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
                                 size_t blen = strlen(kinds[k].bytes), tail = at < 250 ? 300 : 40;
                                 size_t len = 1 + at + blen + tail + 1;
@@ -394,8 +396,26 @@ static void test_long_strings(void)
                         }
                 }
         }
-        tap_ok(right == tries, "long strings: the first byte that needs attention is found at every "
-               "offset and alignment (%u of %u)", right, tries);
+        tap_ok(right == tries, "long strings, %s loop: the first byte that needs attention is found at "
+               "every offset and alignment (%u of %u)", loop, right, tries);
+}
+
+static void test_long_strings(void)
+{
+        static const struct { unsigned mask; const char *name; } loops[] = {
+                { 0, "portable" }, { CPU_AVX2, "AVX2" }, { CPU_AVX2 | CPU_AVX512BW, "AVX-512" },
+        };
+        for (size_t l = 0; l < sizeof(loops) / sizeof(loops[0]); l++) {
+                cpu_simd_limit(loops[l].mask);
+                if ((cpu_simd_features() & loops[l].mask) != loops[l].mask) {
+                        char name[64];
+                        snprintf(name, sizeof(name), "long strings, %s loop", loops[l].name);
+                        tap_skip("this CPU does not have it", name);
+                        continue;
+                }
+                long_strings(loops[l].name);
+        }
+        cpu_simd_limit(~0u);
 }
 
 int main(void)
