@@ -495,8 +495,8 @@ static unsigned char gate_byte(unsigned *seed, const unsigned char *bytes, unsig
         return 0;
 }
 
-/* The AVX2 path (where the CPU has it) against the SSE2 path against ref_gate, for every
- * entry point, on random and adversarial blocks: no trigger bytes, one (the compare loop), a
+/* The AVX-512 run of blocks and the AVX2 path (where the CPU has them) against the SSE2
+ * path against ref_gate, for every entry point, on random and adversarial blocks: no trigger bytes, one (the compare loop), a
  * few and 32 ASCII ones (the nibble tables, with 0 and 0x7f at their edges), and sets with
  * bytes >= 0x80 (the compare loop again), each with and without digit rules. */
 static void test_gate_paths(void)
@@ -517,16 +517,19 @@ static void test_gate_paths(void)
         enum { MAXB = 6, LEN = 64 * (MAXB - 1) + GATE_READ };
         unsigned seed = 4242;
         size_t checked = 0, bad = 0;
-        bool avx2 = false;
+        bool avx2 = false, avx512 = false;
         for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
                 const unsigned char *bytes = (const unsigned char *)sets[s].bytes;
                 unsigned n = sets[s].n;
                 for (int digits = 0; digits < 2; digits++) {
-                        struct gate fast, sse;
+                        struct gate fast, mid, sse;
                         gate_init(&fast, bytes, n, digits);
+                        gate_init(&mid, bytes, n, digits);
                         gate_init(&sse, bytes, n, digits);
-                        sse.avx2 = false;
+                        mid.avx512 = false;
+                        sse.avx2 = sse.avx512 = false;
                         avx2 |= fast.avx2;
+                        avx512 |= fast.avx512;
                         for (int round = 0; round < 3000; round++) {
                                 unsigned char buf[1 + LEN];
                                 unsigned mix = round % 4;
@@ -535,14 +538,15 @@ static void test_gate_paths(void)
                                 const unsigned char *t = buf + 1;
                                 /* whole blocks, one at a time and as a run */
                                 size_t nb = 1 + rnd(&seed) % MAXB;
-                                uint64_t run_fast[MAXB], run_sse[MAXB];
+                                uint64_t run_fast[MAXB], run_mid[MAXB], run_sse[MAXB];
                                 gate_blocks(&fast, t, nb, run_fast);
+                                gate_blocks(&mid, t, nb, run_mid);
                                 gate_blocks(&sse, t, nb, run_sse);
                                 for (size_t b = 0; b < nb; b++) {
                                         uint64_t want = ref_gate(bytes, n, digits, t + 64 * b, GATE_READ);
-                                        uint64_t got[4] = { gate_block64(&fast, t + 64 * b), gate_block64(&sse, t + 64 * b),
-                                                            run_fast[b], run_sse[b] };
-                                        for (int j = 0; j < 4; j++, checked++)
+                                        uint64_t got[5] = { gate_block64(&fast, t + 64 * b), gate_block64(&sse, t + 64 * b),
+                                                            run_fast[b], run_mid[b], run_sse[b] };
+                                        for (int j = 0; j < 5; j++, checked++)
                                                 if (got[j] != want && bad++ < 5)
                                                         printf("# set %zu digits=%d block %zu of %zu: path %d %016llx, "
                                                                "reference %016llx\n", s, digits, b, nb, j,
@@ -563,8 +567,10 @@ static void test_gate_paths(void)
         }
         if (!avx2)
                 printf("# no AVX2 on this CPU: the SSE2 path against the reference only\n");
-        tap_ok(bad == 0, "the gate's AVX2 and SSE2 paths equal a byte-by-byte reference (%zu of %zu results differ)",
-               bad, checked);
+        else if (!avx512)
+                printf("# no AVX-512BW on this CPU: the AVX2 and SSE2 paths against the reference\n");
+        tap_ok(bad == 0, "the gate's AVX-512, AVX2 and SSE2 paths equal a byte-by-byte reference (%zu of %zu results "
+               "differ)", bad, checked);
 }
 
 /* The scan skips a digit run shorter than REDACT_RUN_MIN_DIGITS without asking the rules

@@ -20,8 +20,10 @@ void gate_init(struct gate *g, const unsigned char *bytes, unsigned n, bool digi
         memcpy(g->bytes, bytes, g->n);
         g->digits = digits;
         g->avx2 = false;
+        g->avx512 = false;
 #if defined(__x86_64__) && defined(__SSE2__)
         g->avx2 = cpu_has_avx2();
+        g->avx512 = cpu_has_avx512bw();
 #endif
         memset(g->nib_lo, 0, sizeof(g->nib_lo));
         memset(g->nib_hi, 0, sizeof(g->nib_hi));
@@ -314,6 +316,94 @@ static void blocks_avx2(const struct gate *g, const unsigned char *t, size_t n, 
         }
         }
 }
+
+/* The run of blocks again where the CPU has AVX-512BW: each class is one compare into a
+ * mask register, and every block stands alone (block512), where the AVX2 run spends most
+ * of its time on the scalar mask arithmetic that carries one block into the next. 8 MiB of
+ * prose with the pii catalogue: 11.9 -> 15.2 GB/s here. Single blocks and padded copies
+ * stay with the AVX2 path; the bits are the same (test-redact). */
+#define AVX512_INLINE __attribute__((target("avx2,avx512f,avx512bw"), always_inline)) static inline
+
+struct consts512 {
+        __m512i zero, ten, a, n26, no_case, nib, lo, hi;
+        const struct gate *g;
+        unsigned n;
+        int trig;
+        bool digits;
+};
+
+/* _mm512_maskz_broadcast_i32x4 and _mm512_and_si512 with ~0x20, not the unmasked broadcast
+ * and _mm512_andnot_si512: GCC 12's header feeds those an undefined vector, which
+ * -Werror=maybe-uninitialized refuses. */
+AVX512_INLINE struct consts512 consts512(const struct gate *g, int trig)
+{
+        return (struct consts512){
+                .zero = _mm512_set1_epi8('0'), .ten = _mm512_set1_epi8(10), .a = _mm512_set1_epi8('A'),
+                .n26 = _mm512_set1_epi8(26), .no_case = _mm512_set1_epi8((char)~0x20), .nib = _mm512_set1_epi8(0x0f),
+                .lo = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)g->nib_lo)),
+                .hi = _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128((const __m128i *)g->nib_hi)),
+                .g = g, .n = g->n, .trig = trig, .digits = g->digits,
+        };
+}
+
+/* Which of the 64 bytes at p are in [lo, lo + n). */
+AVX512_INLINE uint64_t range512(const unsigned char *p, __m512i lo, __m512i n)
+{
+        return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(_mm512_loadu_si512((const void *)p), lo), n);
+}
+
+/* One block with no scalar step: the digit tests read the classes of t + 1..3 and of
+ * t - 1 from loads at those offsets (all within t[-1] .. t[GATE_READ - 1]) instead of
+ * shifting masks across blocks, so no block waits for the one before. */
+AVX512_INLINE uint64_t block512(const struct consts512 *k, const unsigned char *t)
+{
+        uint64_t trig = 0;
+        if (k->trig != TRIG_NONE) {
+                __m512i x = _mm512_loadu_si512((const void *)t);
+                if (k->trig == TRIG_NIBBLES) {
+                        __m512i a = _mm512_shuffle_epi8(k->lo, _mm512_and_si512(x, k->nib));
+                        __m512i b = _mm512_shuffle_epi8(k->hi, _mm512_and_si512(_mm512_srli_epi16(x, 4), k->nib));
+                        trig = _mm512_test_epi8_mask(a, b);
+                } else {
+                        for (unsigned i = 0; i < k->n; i++)
+                                trig |= _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8((char)k->g->bytes[i]));
+                }
+        }
+        if (!k->digits)
+                return trig;
+        uint64_t d2 = range512(t + 2, k->zero, k->ten), d3 = range512(t + 3, k->zero, k->ten);
+        uint64_t d0 = range512(t, k->zero, k->ten), d1 = range512(t + 1, k->zero, k->ten);
+        uint64_t u0 = range512(t, k->a, k->n26), u1 = range512(t + 1, k->a, k->n26);
+        __m512i before = _mm512_loadu_si512((const void *)(t - 1));
+        uint64_t lead = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(before, k->zero), k->ten) |
+                        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(_mm512_and_si512(before, k->no_case), k->a), k->n26);
+        return trig | (d0 & d1 & d2 & d3 & ~lead) | (u0 & u1 & d2 & d3);
+}
+
+__attribute__((target("avx2,avx512f,avx512bw")))
+static void blocks_avx512(const struct gate *g, const unsigned char *t, size_t n, uint64_t *out)
+{
+        switch (trig_mode(g)) {
+        case TRIG_NONE: {
+                const struct consts512 k = consts512(g, TRIG_NONE);
+                for (size_t i = 0; i < n; i++)
+                        out[i] = block512(&k, t + 64 * i);
+                break;
+        }
+        case TRIG_NIBBLES: {
+                const struct consts512 k = consts512(g, TRIG_NIBBLES);
+                for (size_t i = 0; i < n; i++)
+                        out[i] = block512(&k, t + 64 * i);
+                break;
+        }
+        default: {
+                const struct consts512 k = consts512(g, TRIG_CMP);
+                for (size_t i = 0; i < n; i++)
+                        out[i] = block512(&k, t + 64 * i);
+                break;
+        }
+        }
+}
 #endif
 
 uint64_t gate_block64(const struct gate *g, const unsigned char *t)
@@ -342,6 +432,10 @@ void gate_blocks(const struct gate *g, const unsigned char *t, size_t n, uint64_
         if (!n)
                 return;
 #if defined(__x86_64__) && defined(__SSE2__)
+        if (g->avx512) {
+                blocks_avx512(g, t, n, out);
+                return;
+        }
         if (g->avx2) {
                 blocks_avx2(g, t, n, out);
                 return;

@@ -4,8 +4,9 @@
  * capitals are followed by two digits (an IBAN's country code and check digits). Each byte
  * is classified once into bit masks and the digit tests run on the masks. Where the CPU has
  * AVX2 (chosen at gate_init) 32 bytes at a time, with trigger bytes by two nibble-table
- * shuffles when they are all ASCII; otherwise SSE2 (part of every x86-64) 16 at a time, the
- * reference the AVX2 path must equal bit for bit; a table-driven loop elsewhere. */
+ * shuffles when they are all ASCII, and runs of blocks 64 at a time where it has AVX-512BW;
+ * otherwise SSE2 (part of every x86-64) 16 at a time, the reference the wider paths must
+ * equal bit for bit; a table-driven loop elsewhere. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,8 +22,9 @@ struct gate {
         unsigned n;
         unsigned char bytes[GATE_MAX_BYTES];
         bool digits;
-        /* gate_init sets it where the CPU has AVX2; a test clears it to get the SSE2 path */
-        bool avx2;
+        /* gate_init sets them where the CPU has AVX2 / AVX-512BW (gate_blocks only); a test
+         * clears them to get the narrower paths */
+        bool avx2, avx512;
         /* every trigger byte < 0x80 (and enough of them to pay): nib_lo[b & 15] has bit
          * b >> 4 set for each trigger byte b, nib_hi[h] is 1 << h for h < 8, 0 above */
         bool nibbles;
