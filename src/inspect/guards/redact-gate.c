@@ -371,8 +371,12 @@ AVX512_INLINE uint64_t block512(const struct consts512 *k, const unsigned char *
         }
         if (!k->digits)
                 return trig;
-        uint64_t d2 = range512(t + 2, k->zero, k->ten), d3 = range512(t + 3, k->zero, k->ten);
+        /* both digit tests need a digit three bytes on: most blocks of prose end here */
+        uint64_t d3 = range512(t + 3, k->zero, k->ten);
+        if (!d3)
+                return trig;
         uint64_t d0 = range512(t, k->zero, k->ten), d1 = range512(t + 1, k->zero, k->ten);
+        uint64_t d2 = range512(t + 2, k->zero, k->ten);
         uint64_t u0 = range512(t, k->a, k->n26), u1 = range512(t + 1, k->a, k->n26);
         __m512i before = _mm512_loadu_si512((const void *)(t - 1));
         uint64_t lead = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(before, k->zero), k->ten) |
