@@ -34,5 +34,7 @@ bool cpu_has_avx2(void)
 
 bool cpu_has_avx512bw(void)
 {
-        return cpu_simd_features() & CPU_AVX512BW;
+        /* the AVX-512 loops leave their tails to the AVX2 ones */
+        unsigned want = CPU_AVX2 | CPU_AVX512BW;
+        return (cpu_simd_features() & want) == want;
 }

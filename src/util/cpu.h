@@ -11,7 +11,7 @@
 #define CPU_AVX512VBMI 4u
 
 bool cpu_has_avx2(void);
-/* AVX-512BW (with AVX-512F) and the kernel saving the 512-bit registers. */
+/* AVX-512BW (with AVX-512F), the kernel saving the 512-bit registers, and AVX2. */
 bool cpu_has_avx512bw(void);
 
 /* The CPU_* bits this CPU has: the features a compiled Hyperscan database can depend on
