@@ -217,22 +217,17 @@ static void init_line(struct verdict *v)
  * host could attach to it. Said, not counted in the verdict. */
 static void suid_dumpable_line(void)
 {
-        char buf[8] = "";
-        int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0)
-                close(fd);
-        if (n <= 0) {
+        long value;
+        if (!probe_sysctl("/proc/sys/fs/suid_dumpable", &value)) {
                 line("suid_dumpable", "?", "fs.suid_dumpable could not be read");
                 return;
         }
-        buf[n] = '\0';
-        if (buf[0] == '1')
+        if (value == 1)
                 line("suid_dumpable", "1", "fs.suid_dumpable=1 (the kernel's insecure debugging setting): a "
                      "process is traceable by its new user after each uid change, the sandbox's init "
                      "too, for a moment; 0 or 2 closes that");
         else
-                line("suid_dumpable", buf[0] == '2' ? "2" : "0", "a process that changes its uid cannot "
+                line("suid_dumpable", value == 2 ? "2" : "0", "a process that changes its uid cannot "
                      "be traced for it (fs.suid_dumpable)");
 }
 
