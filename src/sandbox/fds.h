@@ -8,7 +8,8 @@
 #define FD_INIT_GO 6    /* init, for mcpcage-init: the server waits for a byte (enter.c) */
 
 /* The server's pipes onto 0/1/2, the sync socket onto FD_SYNC, the ruleset (or -1) onto
- * FD_RULESET, and every other descriptor closed, whatever mcpcage had open. */
+ * FD_RULESET, mcpcage-init (or -1) onto FD_INIT_EXE, and every other descriptor closed,
+ * whatever mcpcage had open. */
 void fds_arrange(int in_r, int out_w, int err_w, int sync, int ruleset, int init_exe);
 
 /* Closes every descriptor >= first. */
