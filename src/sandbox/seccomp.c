@@ -14,12 +14,12 @@
 
 #include "util/cleanup.h"
 
-/* Without these the server could neither start nor end: a refused execve() or exit would
- * park it on a notification nobody can answer yet (the listener reaches mcpcage only once
- * the server's execve() returned). */
-/* The first three are the server's last steps before it runs (enter.c exec_server), the
- * other two its last. */
+/* Without these the server could neither start nor end: a refused read, write or execve()
+ * (its last steps before it runs, enter.c exec_server) or exit would park it on a
+ * notification nobody can answer yet (the listener reaches mcpcage only once the server's
+ * execve() returned). The first UNREFUSABLE_TO_START are needed to start. */
 static const char *const UNREFUSABLE[] = { "read", "write", "execve", "exit", "exit_group", NULL };
+#define UNREFUSABLE_TO_START 3
 
 const char *seccomp_profile_name(enum seccomp_profile p)
 {
@@ -95,7 +95,7 @@ int seccomp_plan_from_policy(const struct policy *p, struct seccomp_plan *out, s
                         if (!strcmp(deny[i], *u))
                                 return mc_error_set(err, EINVAL, "%s: /seccomp/deny/%zu: \"%s\" cannot be "
                                                     "refused: the server could not %s", file, i, *u,
-                                                    u < UNREFUSABLE + 3 ? "start" : "exit");
+                                                    u < UNREFUSABLE + UNREFUSABLE_TO_START ? "start" : "exit");
         par.deny = (const char *const *)deny;
         par.allow = (const char *const *)allow;
         int r = seccomp_plan_build(&par, out, err);

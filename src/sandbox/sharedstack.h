@@ -1,8 +1,8 @@
 /* The stack of a child that runs on mcpcage's memory (CLONE_VM: the sandbox child until init
  * execs mcpcage-init, or the server of isolation none until its execve()). Only
- * AddressSanitizer needs telling; elsewhere these do nothing. The child and mcpcage share the sanitizer's
- * per-thread record as they share all memory, so the child names its stack when it starts
- * and mcpcage names its own again once the child has left. */
+ * AddressSanitizer needs telling; elsewhere these do nothing. The child and mcpcage share
+ * the sanitizer's per-thread record as they share all memory, so the child names its stack
+ * when it starts and mcpcage names its own again once the child has left. */
 #pragma once
 
 #include <stddef.h>
