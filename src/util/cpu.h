@@ -1,7 +1,7 @@
 /* What this CPU can run, asked once. The scanners' AVX2 loops (jsonscan.c, the guards'
- * jsonstr-avx2.c, injection.c and redact-gate.c) and injection.c's AVX-512 loop are chosen
- * at run time, so one build runs on any x86-64; elsewhere the answer is no and their
- * portable loops serve. */
+ * jsonstr-avx2.c, injection.c and redact-gate.c) and the AVX-512 ones of jsonscan.c,
+ * injection.c and redact-gate.c are chosen at run time, so one build runs on any x86-64;
+ * elsewhere the answer is no and their portable loops serve. */
 #pragma once
 
 #include <stdbool.h>
