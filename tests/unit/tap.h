@@ -23,6 +23,14 @@ static bool tap_ok(bool cond, const char *fmt, ...)
         return cond;
 }
 
+/* A small deterministic generator for randomised cases (the same inputs on every run). */
+__attribute__((unused))
+static unsigned tap_rand(unsigned *seed)
+{
+        *seed = *seed * 1103515245u + 12345u;
+        return *seed >> 16;
+}
+
 /* Compare strings; print both on mismatch as TAP diagnostics. */
 __attribute__((unused))
 static bool tap_is_str(const char *got, const char *want, const char *name)

@@ -160,12 +160,6 @@ static void test_alignment(void)
 
 static const char *const SIMD_NAMES[] = { "bytes", "SSE2", "AVX2", "AVX-512" };
 
-static unsigned rnd(unsigned *seed)
-{
-        *seed = *seed * 1103515245u + 12345u;
-        return *seed >> 8;
-}
-
 /* Every width of the event pass the CPU has (bytes, SSE2, AVX2, AVX-512) against the byte
  * loop, on texts cut together from every corpus sample, bytes that start an event (ESC,
  * '<', '[', UTF-8 lead bytes, anchor letters) and ordinary words, up to ~700 bytes, so
@@ -188,16 +182,16 @@ static void test_paths(void)
         unsigned seed = 777;
         for (int round = 0; round < 20000 && nf; round++) {
                 char text[1024];
-                size_t n = 0, want = rnd(&seed) % 700;
+                size_t n = 0, want = tap_rand(&seed) % 700;
                 while (n < want) {
                         const char *p;
                         size_t pl;
-                        if (rnd(&seed) % 3 == 0) {
-                                json_t *v = json_array_get(frags, rnd(&seed) % nf);
+                        if (tap_rand(&seed) % 3 == 0) {
+                                json_t *v = json_array_get(frags, tap_rand(&seed) % nf);
                                 p = json_string_value(v);
                                 pl = json_string_length(v);
                         } else {
-                                p = glue[rnd(&seed) % (sizeof(glue) / sizeof(glue[0]))];
+                                p = glue[tap_rand(&seed) % (sizeof(glue) / sizeof(glue[0]))];
                                 pl = strlen(p);
                         }
                         if (n + pl > sizeof(text))

@@ -218,8 +218,7 @@ static void test_decode_matches_jansson(void)
                         struct buf msg = { 0 }, res = { 0 }, seen = { 0 };
                         buf_append(&msg, "{\"k\":[\"", 7);
                         for (unsigned i = 0; i < len; i++) {
-                                seed = seed * 1103515245u + 12345u;
-                                unsigned r = seed >> 16;
+                                unsigned r = tap_rand(&seed);
                                 /* odd rounds: plain runs of tens of bytes between escapes, so
                                  * the block decoder sees whole blocks, escapes on their edges */
                                 if (round % 2 && r % 11)

@@ -464,12 +464,6 @@ static uint64_t ref_gate(const unsigned char *bytes, unsigned n, bool digits, co
         return m;
 }
 
-static unsigned rnd(unsigned *seed)
-{
-        *seed = *seed * 1103515245u + 12345u;
-        return *seed >> 16;
-}
-
 /* A byte that exercises the classes and their edges: digits in runs, capitals, letters, the
  * neighbours of each range, separators, trigger bytes, bytes >= 0x80 that are a class byte
  * with the top bit set, and zeros. */
@@ -477,21 +471,21 @@ static unsigned char gate_byte(unsigned *seed, const unsigned char *bytes, unsig
 {
         static const char edges[] = "/:@[`{09AZaz -._\x7f";
         static const unsigned char high[] = { 0x80, 0xb0, 0xb9, 0xc1, 0xda, 0xe1, 0xfa, 0xff, 0xa0, 0xdf };
-        unsigned r = rnd(seed) % 16;
+        unsigned r = tap_rand(seed) % 16;
         if (mix == 0)
-                return (unsigned char)rnd(seed);
+                return (unsigned char)tap_rand(seed);
         if (r < 6)
-                return (unsigned char)('0' + rnd(seed) % 10);
+                return (unsigned char)('0' + tap_rand(seed) % 10);
         if (r < 8)
-                return (unsigned char)('A' + rnd(seed) % 26);
+                return (unsigned char)('A' + tap_rand(seed) % 26);
         if (r < 9)
-                return (unsigned char)('a' + rnd(seed) % 26);
+                return (unsigned char)('a' + tap_rand(seed) % 26);
         if (r < 11)
-                return (unsigned char)edges[rnd(seed) % (sizeof(edges) - 1)];
+                return (unsigned char)edges[tap_rand(seed) % (sizeof(edges) - 1)];
         if (r < 13 && n)
-                return bytes[rnd(seed) % n];
+                return bytes[tap_rand(seed) % n];
         if (r < 15)
-                return high[rnd(seed) % sizeof(high)];
+                return high[tap_rand(seed) % sizeof(high)];
         return 0;
 }
 
@@ -537,7 +531,7 @@ static void test_gate_paths(void)
                                         buf[i] = gate_byte(&seed, bytes, n, mix);
                                 const unsigned char *t = buf + 1;
                                 /* whole blocks, one at a time and as a run */
-                                size_t nb = 1 + rnd(&seed) % MAXB;
+                                size_t nb = 1 + tap_rand(&seed) % MAXB;
                                 uint64_t run_fast[MAXB], run_mid[MAXB], run_sse[MAXB];
                                 gate_blocks(&fast, t, nb, run_fast);
                                 gate_blocks(&mid, t, nb, run_mid);
@@ -553,7 +547,7 @@ static void test_gate_paths(void)
                                                                (unsigned long long)got[j], (unsigned long long)want);
                                 }
                                 /* a padded copy: text, then zeros up to GATE_READ */
-                                size_t avail = rnd(&seed) % (GATE_READ + 1);
+                                size_t avail = tap_rand(&seed) % (GATE_READ + 1);
                                 memset(buf + 1 + avail, 0, GATE_READ - avail);
                                 uint64_t want = ref_gate(bytes, n, digits, t, avail);
                                 uint64_t got[2] = { gate_block_padded(&fast, t, avail), gate_block_padded(&sse, t, avail) };
@@ -643,7 +637,7 @@ static const char *const pre_after[] = {
 static size_t pre_piece(char *text, size_t n, size_t cap, const char *const *pieces, size_t n_pieces,
                         unsigned *seed)
 {
-        const char *p = pieces[rnd(seed) % n_pieces];
+        const char *p = pieces[tap_rand(seed) % n_pieces];
         size_t l = strlen(p);
         if (n + l < cap) {
                 memcpy(text + n, p, l);
@@ -669,12 +663,12 @@ static void test_pre_tests(void)
                 for (unsigned iter = 0; iter < 40000; iter++) {
                         char text[512];
                         size_t n = 0, alen = strlen(d->anchors[0]);
-                        for (unsigned i = rnd(&seed) % 5; i > 0; i--)
+                        for (unsigned i = tap_rand(&seed) % 5; i > 0; i--)
                                 n = pre_piece(text, n, 200, pre_before, sizeof(pre_before) / sizeof(pre_before[0]), &seed);
                         size_t a = n;
                         memcpy(text + n, d->anchors[0], alen);
                         n += alen;
-                        for (unsigned i = rnd(&seed) % 7; i > 0; i--)
+                        for (unsigned i = tap_rand(&seed) % 7; i > 0; i--)
                                 n = pre_piece(text, n, sizeof(text) - 1, pre_after, sizeof(pre_after) / sizeof(pre_after[0]), &seed);
                         text[n] = '\0';
                         /* where the scan would run it: walked back over the rule's back bytes */
