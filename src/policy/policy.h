@@ -12,6 +12,9 @@
 
 #include "util/error.h"
 
+/* The most patterns mcp.redact.custom may name (the redactor keeps one slot each). */
+#define POLICY_REDACT_CUSTOM_MAX 64
+
 struct policy {
         json_t *root;        /* effective policy (owned) */
         char *name;          /* "default", the NAME given, or the file's basename without .json */

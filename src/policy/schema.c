@@ -119,6 +119,15 @@ static int alert_argv(struct vctx *c, json_t *v)
         return policy_vfail(c, "the alert program must be an absolute path: %s", bad);
 }
 
+/* Checked here, with the file and the pointer, not first by the redactor once the server
+ * runs (the content guards are built while it starts, session.c). */
+static int custom_count(struct vctx *c, json_t *v)
+{
+        if (json_object_size(v) <= POLICY_REDACT_CUSTOM_MAX)
+                return 0;
+        return policy_vfail(c, "%zu patterns; at most %d", json_object_size(v), POLICY_REDACT_CUSTOM_MAX);
+}
+
 /* ---- leaves ---- */
 #define STR(check) { .kind = S_STRING, .string_check = check }
 #define ENUM(...) { .kind = S_ENUM, .choices = (const char *const[]){ __VA_ARGS__, NULL } }
@@ -254,7 +263,8 @@ static const struct field methods_fields[] = {
 static const struct field redact_fields[] = {
         { "results", &catalogue_list, false, false },
         { "arguments", &catalogue_list, false, false },
-        { "custom", &(const struct schema){ .kind = S_MAP, .key_check = redact_name, .item = &regex }, false, false },
+        { "custom", &(const struct schema){ .kind = S_MAP, .key_check = redact_name, .item = &regex,
+                                             .node_check = custom_count }, false, false },
         { "allow", &(const struct schema)LIST(((const struct schema)STR(redact_allow))), false, false },
         { NULL, NULL, false, false },
 };

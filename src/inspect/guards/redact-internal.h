@@ -10,6 +10,7 @@
 
 #include "inspect/guards/redact-gate.h"
 #include "inspect/guards/redact.h"
+#include "policy/policy.h"
 
 /* Catalogue bits, as named in policy.md. */
 enum {
@@ -143,7 +144,7 @@ struct redactor {
         size_t n_hs_cands, cap_hs_cands;
         unsigned digit_rules[8];
         size_t n_digit_rules;
-        unsigned custom_rules[64];
+        unsigned custom_rules[POLICY_REDACT_CUSTOM_MAX];
         size_t n_custom;
         /* env literals without a usable trigger byte (all digits): found with memmem */
         unsigned plain_literals[64];
