@@ -44,9 +44,11 @@ struct inspect_rules {
 /* mcp.injection.action */
 enum injection_action { INJECTION_OFF, INJECTION_FLAG, INJECTION_STRIP, INJECTION_BLOCK };
 
-/* The content guards (threats.md §3): redaction, injection, pinning. */
+/* The content guards (threats.md §3): redaction, injection, pinning. Built at
+ * inspector_set_server (inspector.c build_guards), not at inspector_new. */
 struct guards {
-        struct redactor *redactor;      /* built at inspector_set_server (env secrets known) */
+        bool built;                     /* no line is inspected before (verdict_begin) */
+        struct redactor *redactor;      /* with the env.from_file values */
         unsigned *counts;               /* per redaction kind, for one message */
         struct injection *injection;
         enum injection_action action;

@@ -72,15 +72,31 @@ static int open_pin(struct inspector *ins, const struct inspector_server *srv, s
         return 0;
 }
 
+/* The content guards: the injection patterns and the redaction set, with the server's
+ * env.from_file values. They are built here, once the server is launched, so that mcpcage
+ * builds them while the server starts: JIT-compiling the patterns and loading the anchor
+ * database are most of the inspector's cost. Every policy value they read was checked when
+ * the policy was loaded (validate.c); what can fail here is the machine (memory, the JIT). */
+static int build_guards(struct inspector *ins, const char *const *env_secrets, struct mc_error *err)
+{
+        int r = 0;
+        if (!ins->guards.built)
+                r = guards_init(ins, err);
+        if (r >= 0 && (!ins->guards.built || (env_secrets && env_secrets[0])))
+                r = use_redactor(ins, env_secrets, err);
+        if (r < 0)
+                return r;
+        ins->guards.built = true;
+        return 0;
+}
+
 int inspector_set_server(struct inspector *ins, const struct inspector_server *srv, struct mc_error *err)
 {
         free(ins->server_name);
         ins->server_name = srv->name ? strdup(srv->name) : NULL;
-        if (srv->env_secrets && srv->env_secrets[0]) {
-                int r = use_redactor(ins, srv->env_secrets, err);
-                if (r < 0)
-                        return r;
-        }
+        int r = build_guards(ins, srv->env_secrets, err);
+        if (r < 0)
+                return r;
         if (!srv->state_home || !srv->exe || !srv->argv)
                 return 0;
         return open_pin(ins, srv, err);
@@ -101,10 +117,6 @@ int inspector_new(struct inspector **out, const struct policy *p, struct audit *
         int r = read_config(ins, p, err);
         if (r >= 0)
                 r = rules_compile(&ins->rules, p, err);
-        if (r >= 0)
-                r = guards_init(ins, err);
-        if (r >= 0)
-                r = use_redactor(ins, NULL, err);
         if (r >= 0 && confirm_table_new(&ins->confirm) < 0)
                 r = mc_error_set(err, ENOMEM, "inspector: out of memory");
         if (r >= 0 && (idtable_new(&ins->host.inflight, IDTABLE_DEFAULT_MAX) < 0 ||
@@ -144,6 +156,13 @@ void inspector_free(struct inspector *ins)
 
 void verdict_begin(struct inspector *ins, struct verdict *v)
 {
+        /* inspector.h: inspector_set_server comes before the first line. Without the
+         * content guards nothing may pass, so a caller that forgot it stops here. */
+        if (!ins->guards.built) {
+                log_error("inspector: a line before inspector_set_server (the content guards "
+                          "are not built)");
+                abort();
+        }
         buf_reset(&ins->to_peer);
         buf_reset(&ins->to_sender);
         v->forward = false;

@@ -23,14 +23,18 @@ struct verdict {
         struct buf *to_sender;  /* lines to queue back to the sender (answers, errors) */
 };
 
+/* The policy's half: the settings and the mcp rules, everything that can refuse a policy.
+ * No line may be inspected before inspector_set_server has built the content guards. */
 int inspector_new(struct inspector **out, const struct policy *p, struct audit *a,
                   struct mc_error *err);
 void inspector_free(struct inspector *ins);
 
-/* What is known of the server once it is launched (call before the first line):
- * env.from_file values join the redaction set (kind env_secret), and the session is
- * compared with its pin (mcp.pin; key: policy sha256, resolved executable, argv). A pin
- * file that cannot be trusted or read is an error (fail closed: the run stops). */
+/* What is known of the server once it is launched (call before the first line; a line
+ * before it aborts): the content guards are built (injection patterns, the redaction set
+ * with the env.from_file values as kind env_secret), and the session is compared with its
+ * pin (mcp.pin; key: policy sha256, resolved executable, argv). A pin file that cannot be
+ * trusted or read is an error (fail closed: the run stops), as is a guard that cannot be
+ * built (out of memory, no PCRE2 JIT). */
 struct inspector_server {
         const char *name;               /* the audit log's server name (shown when confirming) */
         const char *exe;                /* the resolved executable */

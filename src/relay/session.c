@@ -1,5 +1,6 @@
-/* One mcpcage run, in order: policy (nothing starts on any policy error), audit, inspector,
- * server, relay, session_end. Returns the exit status of design.md. */
+/* One mcpcage run, in order: policy (nothing starts on any policy error), audit, the
+ * inspector's rules, server, the inspector's content guards (built while the server
+ * starts), relay, session_end. Returns the exit status of design.md. */
 #include "relay/session.h"
 
 #include <errno.h>
@@ -304,8 +305,11 @@ static void stop_server(struct child *ch, int *wait_status)
 }
 
 /* The inspector learns the env.from_file values (redacted from everything the server
- * sends back) and the resolved command (the pin key). A failure stops the server: a
- * session whose pin cannot be read is not inspected as the policy says. */
+ * sends back) and the resolved command (the pin key), and builds its content guards. That
+ * is most of its start, and here it runs while the server starts on the other CPU instead
+ * of before the launch; it reads only policy values the loader has checked. A failure
+ * stops the server before it has seen a line: a session whose guards cannot be built or
+ * whose pin cannot be read is not inspected as the policy says. */
 static int tell_inspector(const struct options *o, const struct policy *p, const struct policy_env *env,
                           struct inspector *ins, const char *exe, char **secrets, struct child *ch,
                           struct mc_error *err)

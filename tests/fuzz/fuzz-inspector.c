@@ -290,6 +290,8 @@ static void run_session(const struct policy *policy, const uint8_t *data, size_t
         struct mc_error err = { 0 };
         FUZZ_CHECK(inspector_new(&ins, policy, audit, &err) == 0, "inspector_new (%s): %s", policy->name,
                    err.msg);
+        FUZZ_CHECK(inspector_set_server(ins, &(struct inspector_server){ .name = "fuzz" }, &err) == 0,
+                   "inspector_set_server (%s): %s", policy->name, err.msg);
         uint64_t clock = 1000000000ULL;
         const char *p = (const char *)data, *end = p + size;
         while (p < end) {

@@ -281,7 +281,9 @@ static void test_kill_watch(void)
         kp.root = json_pack("{s:{s:{s:s},s:s}}", "mcp", "tools", "*", "allow", "kill_switch", path);
         struct inspector *k = NULL;
         struct mc_error err = { 0 };
-        tap_ok(inspector_new(&k, &kp, aud, &err) == 0, "inspector with a kill switch below missing directories");
+        tap_ok(inspector_new(&k, &kp, aud, &err) == 0 &&
+               inspector_set_server(k, &(struct inspector_server){ .name = "kw" }, &err) == 0,
+               "inspector with a kill switch below missing directories");
         json_decref(kp.root);
         if (!k)
                 return;
@@ -487,7 +489,9 @@ int main(void)
         json_error_t je;
         p.root = json_loads(text, 0, &je);
         tap_ok(p.root != NULL, "test policy parses: %s", je.text);
-        tap_ok(inspector_new(&ins, &p, aud, &err) == 0, "inspector_new %s", err.msg);
+        tap_ok(inspector_new(&ins, &p, aud, &err) == 0 &&
+               inspector_set_server(ins, &(struct inspector_server){ .name = "rules" }, &err) == 0,
+               "inspector_new, inspector_set_server %s", err.msg);
         if (!ins)
                 return 1;
 

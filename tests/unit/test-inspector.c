@@ -3,9 +3,12 @@
  * and malformed input, cancellation, drain, and the audit records it writes to a real
  * audit log (threats.md §4 rows). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "inspect/inspector.h"
@@ -256,6 +259,36 @@ static void test_bound(void)
         buf_free(&out);
 }
 
+/* The content guards are built by inspector_set_server, once the server is launched; a line
+ * inspected before would pass unredacted, so it stops the process instead. */
+static void test_no_line_before_guards(const struct policy *p)
+{
+        struct policy q = *p;
+        q.root = json_pack("{s:{s:[s],s:{s:s}}}", "mcp", "redact", "secrets", "injection", "action", "block");
+        struct inspector *early = NULL;
+        struct mc_error err = { 0 };
+        tap_ok(inspector_new(&early, &q, NULL, &err) == 0, "inspector_new with redaction and injection: %s",
+               err.msg);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+                const char line[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}";
+                struct verdict ev;
+                /* to /dev/null: the log line is the expected outcome, not the test's output */
+                int nul = open("/dev/null", O_WRONLY);
+                if (nul < 0 || dup2(nul, STDERR_FILENO) < 0)
+                        _exit(5);
+                inspect_from_server(early, line, sizeof(line) - 1, clock_ns, &ev);
+                _exit(ev.forward ? 3 : 4);
+        }
+        int ws = 0;
+        waitpid(pid, &ws, 0);
+        tap_ok(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT, "a line before inspector_set_server aborts "
+               "(status 0x%x)", ws);
+        inspector_free(early);
+        json_decref(q.root);
+}
+
 int main(void)
 {
         int fd = mkstemp(audit_path);
@@ -268,6 +301,9 @@ int main(void)
         p.root = json_pack("{s:{s:s},s:{s:{s:s},s:{s:s}}}", "audit", "arguments", "sanitized",
                            "mcp", "limits", "message_bytes", "1K", "tools", "*", "allow");
         tap_ok(inspector_new(&ins, &p, aud, &err) == 0, "inspector_new %s", err.msg);
+        test_no_line_before_guards(&p);
+        tap_ok(inspector_set_server(ins, &(struct inspector_server){ .name = "test" }, &err) == 0,
+               "inspector_set_server builds the content guards: %s", err.msg);
 
         struct policy bad = { .name = (char *)"bad", .path = (char *)"<bad>" };
         bad.root = json_pack("{s:{s:s}}", "audit", "arguments", "everything");
