@@ -44,8 +44,9 @@ PR_SET_CHILD_SUBREAPER = 36
 # `meson test --setup valgrind` (root meson.build) sets MCPCAGE_VALGRIND=1. Its wrapper only
 # reaches this python script, so each mcpcage a case starts runs under valgrind here, with
 # the setup's options plus a log per process; a log reporting an error or a leak fails the
-# case (check_valgrind_logs). The sandbox's child forks and execs the server: valgrind
-# follows the fork (silently, until the exec) but not the server itself.
+# case (check_valgrind_logs). Under valgrind the sandbox's child is forked (sandbox/enter.c
+# spawn_memory_flag: valgrind's clone() is a thread or a fork only) and execs the server:
+# valgrind follows the fork (silently, until the exec) but not the server itself.
 VALGRIND = os.environ.get("MCPCAGE_VALGRIND") == "1"
 VALGRIND_ARGV = [
     "valgrind", "--error-exitcode=99", "--leak-check=full",
