@@ -19,10 +19,11 @@ export DEBIAN_FRONTEND=noninteractive
 # only), util-linux (setpriv, to run every case as nobody), bubblewrap (reference
 # sandbox in comparisons), node + npm (real MCP servers), git, postgresql (the database
 # test_policies.py starts on 127.0.0.1 for server-postgres; its own service is not used),
-# groff-base (test_docs.py renders the man pages with warnings on).
+# groff-base (test_docs.py renders the man pages with warnings on), valgrind (memcheck, and
+# its header, which the sandbox's spawn asks whether it runs there).
 PACKAGES=(meson ninja-build pkg-config gcc clang llvm libc6-dev
           libseccomp-dev libcap-ng-dev libjansson-dev libbpf-dev libpcre2-dev libssl-dev
-          python3 util-linux bubblewrap git ca-certificates postgresql groff-base)
+          python3 util-linux bubblewrap git ca-certificates postgresql groff-base valgrind)
 # Optional: bpftool builds the BPF programs; libhyperscan-dev (x86-64 only) is the
 # multi-pattern prefilter that speeds up redaction (PCRE2 alone is the fallback).
 OPTIONAL=(bpftool libhyperscan-dev)

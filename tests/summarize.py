@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Count TAP test points of one or more meson build directories.
 
-    tests/summarize.py BUILDDIR [BUILDDIR...]
+    tests/summarize.py BUILDDIR[:SETUP] [BUILDDIR[:SETUP]...]
 
-Reads BUILDDIR/meson-logs/testlog.json (one JSON object per meson test) and counts, in each
+Reads BUILDDIR/meson-logs/testlog.json, or testlog-SETUP.json for a run with
+`meson test --setup SETUP` (one JSON object per meson test) and counts, in each
 test's stdout, the TAP lines `ok`, `not ok` and `ok ... # SKIP` (a `not ok ... # TODO` is
 not a failure). A test that printed no TAP line at all counts as one point by its meson
 result (a crash before the plan, a timeout, a non-TAP test). Prints the counts per build
@@ -58,8 +59,9 @@ def suite_of(entry):
     return "?"
 
 
-def summarize(builddir, totals, problems):
-    path = os.path.join(builddir, "meson-logs", "testlog.json")
+def summarize(spec, totals, problems):
+    builddir, _, setup = spec.partition(":")
+    path = os.path.join(builddir, "meson-logs", "testlog-%s.json" % setup if setup else "testlog.json")
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             entries = [json.loads(line) for line in f if line.strip()]
@@ -76,16 +78,16 @@ def summarize(builddir, totals, problems):
             # the TAP said ok but meson did not (timeout, bad plan, crash after the last point)
             f = 1
             problems.append("%s: %s: %s although every TAP point passed"
-                            % (builddir, e.get("name"), e.get("result")))
+                            % (spec, e.get("name"), e.get("result")))
         c = suites.setdefault(suite, [0, 0, 0])
         c[0] += p
         c[1] += f
         c[2] += s
         if f:
-            problems.append("%s: %s: %d failed" % (builddir, e.get("name"), f))
+            problems.append("%s: %s: %d failed" % (spec, e.get("name"), f))
     for suite in sorted(suites):
         p, f, s = suites[suite]
-        print("%s %s: %d passed, %d failed, %d skipped" % (builddir, suite, p, f, s))
+        print("%s %s: %d passed, %d failed, %d skipped" % (spec, suite, p, f, s))
         totals[0] += p
         totals[1] += f
         totals[2] += s
@@ -93,14 +95,14 @@ def summarize(builddir, totals, problems):
 
 def main(argv):
     if len(argv) < 2:
-        sys.stderr.write("usage: %s BUILDDIR [BUILDDIR...]\n" % argv[0])
+        sys.stderr.write("usage: %s BUILDDIR[:SETUP] [BUILDDIR[:SETUP]...]\n" % argv[0])
         return 2
     totals, problems = [0, 0, 0], []
     for d in argv[1:]:
         summarize(d, totals, problems)
     for p in problems:
         print("  " + p)
-    bad_logs = any("testlog.json" in p for p in problems)
+    bad_logs = any("testlog" in p and ".json" in p for p in problems)
     print("tests: %d passed, %d failed, %d skipped" % tuple(totals))
     return 1 if totals[1] or bad_logs else 0
 
