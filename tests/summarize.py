@@ -67,7 +67,7 @@ def summarize(spec, totals, problems):
             entries = [json.loads(line) for line in f if line.strip()]
     except OSError as e:
         problems.append("%s: %s" % (path, e.strerror))
-        return
+        return False
     suites = {}
     for e in entries:
         suite = suite_of(e)
@@ -91,6 +91,7 @@ def summarize(spec, totals, problems):
         totals[0] += p
         totals[1] += f
         totals[2] += s
+    return True
 
 
 def main(argv):
@@ -98,11 +99,11 @@ def main(argv):
         sys.stderr.write("usage: %s BUILDDIR[:SETUP] [BUILDDIR[:SETUP]...]\n" % argv[0])
         return 2
     totals, problems = [0, 0, 0], []
+    bad_logs = False
     for d in argv[1:]:
-        summarize(d, totals, problems)
+        bad_logs |= not summarize(d, totals, problems)
     for p in problems:
         print("  " + p)
-    bad_logs = any("testlog" in p and ".json" in p for p in problems)
     print("tests: %d passed, %d failed, %d skipped" % tuple(totals))
     return 1 if totals[1] or bad_logs else 0
 

@@ -392,19 +392,6 @@ static int sandbox_main(void *arg)
         }
 }
 
-/* The child shares mcpcage's memory, as posix_spawn's does, but for longer: through the
- * whole setup, until init's execve() of mcpcage-init (become_init), or the server's own
- * with isolation none. Forked, it would copy mcpcage's page tables, and every page either
- * process wrote afterwards would cost a copy-on-write fault (~35 us here, a TLB flush
- * included) for the whole session: ~3 ms of every start (tests/bench/README.md, eighth
- * round). Shared memory needs that the two never run at once: the child runs on its own
- * stack and writes nothing else until mcpcage releases it (sandbox_main), and mcpcage,
- * from the release on, only waits for the child's end of the setup channel to close
- * (launch.c wait_shared_memory_left), which happens at that execve() or at the child's
- * death. No CLONE_VFORK: mcpcage writes the maps and places the cgroup while the child
- * waits for the release (with isolation none it releases it at once). Signals are blocked
- * in mcpcage (its signalfd) and the child has its own handler table, so no handler of
- * mcpcage's runs on the shared memory. */
 /* CLONE_VM, except under valgrind (`meson test --setup valgrind`), whose clone() is a thread
  * or a fork and nothing else (3.19 stops the program on any other flags): there the child
  * is forked and runs on a copy of mcpcage's memory. The valgrind runs use --isolation none
@@ -420,6 +407,19 @@ static int spawn_memory_flag(void)
         return CLONE_VM;
 }
 
+/* The child shares mcpcage's memory, as posix_spawn's does, but for longer: through the
+ * whole setup, until init's execve() of mcpcage-init (become_init), or the server's own
+ * with isolation none. Forked, it would copy mcpcage's page tables, and every page either
+ * process wrote afterwards would cost a copy-on-write fault (~35 us here, a TLB flush
+ * included) for the whole session: ~3 ms of every start (tests/bench/README.md, eighth
+ * round). Shared memory needs that the two never run at once: the child runs on its own
+ * stack and writes nothing else until mcpcage releases it (sandbox_main), and mcpcage,
+ * from the release on, only waits for the child's end of the setup channel to close
+ * (launch.c wait_shared_memory_left), which happens at that execve() or at the child's
+ * death. No CLONE_VFORK: mcpcage writes the maps and places the cgroup while the child
+ * waits for the release (with isolation none it releases it at once). Signals are blocked
+ * in mcpcage (its signalfd) and the child has its own handler table, so no handler of
+ * mcpcage's runs on the shared memory. */
 pid_t sandbox_spawn(const struct sandbox_setup *s, const struct child_pipes *p, int *pidfd)
 {
         /* Static: the child reads it after this frame is gone. */
