@@ -430,17 +430,22 @@ int main(int argc, char **argv)
                                 "[--warmup N] [--big N] [--big-bytes N] [--rounds N] [--only pinned|unpinned]\n");
                 return 2;
         }
+        /* Absolute, because the default policy's sandbox has its own working directory: a
+         * relative fixture path would not be found there. */
+        char *fixture = realpath(s.fixture, NULL);
+        if (!fixture) {
+                fprintf(stderr, "bench: %s: %s\n", s.fixture, strerror(errno));
+                return 2;
+        }
+        s.fixture = fixture;
         alarm_install();
         char *state = bench_state_create();
         if (!state) {
                 perror("bench: private XDG directories");
                 return 1;
         }
-        char *fixture_dir = strdup(s.fixture);
-        char *slash = fixture_dir ? strrchr(fixture_dir, '/') : NULL;
-        if (slash)
-                *slash = '\0';
-        setup_configs(&s, slash && path_hidden_by_default(fixture_dir) ? fixture_dir : NULL, state);
+        char *fixture_dir = hidden_dir_of(fixture);
+        setup_configs(&s, fixture_dir, state);
         if (!s.mcpcage)
                 printf("mcpcage not built: measuring direct and trivial relay only\n");
         printf("relay benchmark: %d CPUs available; targets vs the trivial relay: added <= %.0f us per "
@@ -461,6 +466,7 @@ int main(int argc, char **argv)
                 free(configs[i].mbps);
         }
         free(fixture_dir);
+        free(fixture);
         bench_state_remove(state);
         return 0;
 }

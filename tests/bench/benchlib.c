@@ -312,9 +312,21 @@ static bool path_under(const char *path, const char *dir)
         return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-bool path_hidden_by_default(const char *path)
+static bool path_hidden_by_default(const char *path)
 {
         return path_under(path, getenv("HOME")) || path_under(path, "/tmp");
+}
+
+char *hidden_dir_of(const char *exe)
+{
+        char *dir = strdup(exe), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (path_hidden_by_default(dir))
+                        return dir;
+        }
+        free(dir);
+        return NULL;
 }
 
 void print_load(const char *when)

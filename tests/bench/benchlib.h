@@ -75,6 +75,7 @@ uint64_t proc_cpu_ns(pid_t pid);
 /* Prints /proc/loadavg: other work on the machine is the first suspect for noisy figures. */
 void print_load(const char *when);
 
-/* True when path lies under $HOME or /tmp, which mcpcage's default policy hides behind a
- * tmpfs each (a build directory under /tmp is common). */
-bool path_hidden_by_default(const char *path);
+/* The directory of the absolute path exe when it lies under $HOME or /tmp, which mcpcage's
+ * default policy hides behind a tmpfs each (a build directory under /tmp is common), for
+ * `--ro` (malloc'd); NULL when it is visible inside the sandbox as it is. */
+char *hidden_dir_of(const char *exe);

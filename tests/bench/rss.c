@@ -160,6 +160,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: rss --fixture PATH --relay PATH [--mcpcage PATH] [--messages N] [--window N]\n");
                 return 2;
         }
+        /* Absolute, as in bench.c: the default policy's sandbox has its own working directory. */
+        char *fixture = realpath(fx, NULL);
+        if (!fixture) {
+                fprintf(stderr, "rss: %s: %s\n", fx, strerror(errno));
+                return 2;
+        }
+        fx = fixture;
         alarm_install();
         char *state = bench_state_create();
         if (!state) {
@@ -174,14 +181,11 @@ int main(int argc, char **argv)
         measure("trivial relay", (const char *[]){ relay, fx, NULL }, total, window);
         if (m) {
                 /* As in bench.c: a fixture under $HOME or /tmp is hidden by the default policy. */
-                char *dir = strdup(fx), *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash)
-                        *slash = '\0';
-                bool ro = slash && path_hidden_by_default(dir);
+                char *dir = hidden_dir_of(fx);
                 measure("mcpcage --isolation none", (const char *[]){ m, "-q", "--isolation", "none", "--", fx, NULL },
                         total, window);
-                measure("mcpcage (default policy)", ro ? (const char *[]){ m, "-q", "--ro", dir, "--", fx, NULL }
-                                                       : (const char *[]){ m, "-q", "--", fx, NULL },
+                measure("mcpcage (default policy)", dir ? (const char *[]){ m, "-q", "--ro", dir, "--", fx, NULL }
+                                                        : (const char *[]){ m, "-q", "--", fx, NULL },
                         total, window);
                 free(dir);
         } else {
@@ -189,5 +193,6 @@ int main(int argc, char **argv)
         }
         print_load("at end");
         bench_state_remove(state);
+        free(fixture);
         return 0;
 }
