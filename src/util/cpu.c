@@ -14,6 +14,9 @@ static void probe(void)
                    (__builtin_cpu_supports("avx512bw") ? CPU_AVX512BW : 0) |
                    (__builtin_cpu_supports("avx512vbmi") ? CPU_AVX512VBMI : 0);
 #endif
+#if defined(__SSE2__)
+        features |= CPU_SSE2;
+#endif
 }
 
 unsigned cpu_simd_features(void)

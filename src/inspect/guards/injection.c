@@ -100,7 +100,10 @@ static uint8_t PAIR[256][32];
 static unsigned char PAIRS[ARRAY_SIZE(ANCHORS)][2];
 static size_t n_pairs;
 static bool vector_ok = true;
-static enum injection_simd simd_best, simd; /* what the CPU has; what the scan uses */
+/* The pass that finds where the scan has something to look at, by width: each must give
+ * the same findings (test-injection runs every one the CPU has, by cpu_simd_limit, on the
+ * same texts). Chosen once per scan. */
+enum event_pass { PASS_BYTES, PASS_SSE2, PASS_AVX2, PASS_AVX512 };
 
 static uint32_t fold4(const unsigned char *p)
 {
@@ -174,26 +177,23 @@ static void ascii_init(void)
 #if defined(__SSE2__)
         vector_init();
 #endif
-        simd_best = INJECTION_SIMD_BYTES;
-#if defined(__SSE2__)
-        simd_best = INJECTION_SIMD_SSE2;
-#endif
-#if defined(__x86_64__) && defined(__SSE2__)
-        if (cpu_has_avx2())
-                simd_best = INJECTION_SIMD_AVX2;
-        if (cpu_has_avx512bw())
-                simd_best = INJECTION_SIMD_AVX512;
-#endif
-        simd = simd_best;
 }
 
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-enum injection_simd injection_simd_limit(enum injection_simd most)
+static enum event_pass event_pass(void)
 {
-        pthread_once(&tables_once, ascii_init);
-        simd = most < simd_best ? most : simd_best;
-        return simd;
+#if defined(__x86_64__) && defined(__SSE2__)
+        if (cpu_has_avx512bw())
+                return PASS_AVX512;
+        if (cpu_has_avx2())
+                return PASS_AVX2;
+#endif
+#if defined(__SSE2__)
+        if (cpu_simd_features() & CPU_SSE2)
+                return PASS_SSE2;
+#endif
+        return PASS_BYTES;
 }
 
 static bool pair_at(const unsigned char *s)
@@ -711,17 +711,17 @@ static size_t next_event_avx512(const unsigned char *s, size_t len, size_t i, bo
 }
 #endif
 
-static size_t next_event(const unsigned char *s, size_t len, size_t i, bool words)
+static size_t next_event(enum event_pass pass, const unsigned char *s, size_t len, size_t i, bool words)
 {
-        switch (simd) {
+        switch (pass) {
 #if defined(__x86_64__) && defined(__SSE2__)
-        case INJECTION_SIMD_AVX512:
+        case PASS_AVX512:
                 return next_event_avx512(s, len, i, words);
-        case INJECTION_SIMD_AVX2:
+        case PASS_AVX2:
                 return next_event_avx2(s, len, i, words);
 #endif
 #if defined(__SSE2__)
-        case INJECTION_SIMD_SSE2:
+        case PASS_SSE2:
                 return next_event_sse2(s, len, i, words);
 #endif
         default:
@@ -735,9 +735,10 @@ int injection_scan(struct injection *g, const char *text, size_t len, enum injec
         const unsigned char *s = (const unsigned char *)text;
         struct walk w = { .s = s, .len = len, .rtl = -1 };
         unsigned f = 0;
+        enum event_pass pass = event_pass();
         *found = 0;
         int r = word_start(g, s, len, 0, &f);
-        for (size_t i = 0; r >= 0 && (i = next_event(s, len, i, !(f & (1u << INJ_PHRASE)))) < len;) {
+        for (size_t i = 0; r >= 0 && (i = next_event(pass, s, len, i, !(f & (1u << INJ_PHRASE)))) < len;) {
                 unsigned char c = s[i];
                 if (c < 0x80 && c != 0x1b) {
                         /* '<' or '[' (a separator, so the next byte may start a word), or a

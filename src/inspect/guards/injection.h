@@ -54,13 +54,6 @@ int injection_scan(struct injection *g, const char *text, size_t len, enum injec
  * text appended unchanged), -ENOMEM. */
 int injection_strip(const char *text, size_t len, struct buf *out);
 
-/* The pass that finds where the scan has something to look at, by width: each must give
- * the same findings (the tests run every one the CPU has on the same texts). */
-enum injection_simd { INJECTION_SIMD_BYTES, INJECTION_SIMD_SSE2, INJECTION_SIMD_AVX2, INJECTION_SIMD_AVX512 };
-/* The widest pass the scans of this process may use from now on (the CPU's best by
- * default); returns the one they will use. For tests. */
-enum injection_simd injection_simd_limit(enum injection_simd most);
-
 /* "hidden_unicode", "bidi_control", "ansi_escape", "pseudo_tag", "instruction_phrase",
  * "sensitive_path", "tool_redirect" (stable: audit flags are "injection:<name>"). */
 const char *injection_class_name(enum injection_class c);

@@ -70,7 +70,7 @@ int redact_hs_cache_key(const char *const *lits, const size_t *lens, const unsig
         sha256_init(&ctx);
         sha256_update(&ctx, CACHE_MAGIC, CACHE_MAGIC_LEN);
         sha256_update(&ctx, version, strlen(version) + 1);
-        digest_update_u32(&ctx, cpu_simd_features());
+        digest_update_u32(&ctx, cpu_simd_features() & (CPU_AVX2 | CPU_AVX512BW | CPU_AVX512VBMI));
         digest_update_u32(&ctx, HS_MODE_BLOCK);
         digest_update_u32(&ctx, (unsigned)n);
         for (size_t i = 0; i < n; i++) {
