@@ -182,6 +182,14 @@ static void edge_rows(void)
         expect(false, PATH_READ, "%s/link/..", NULL);      /* the kernel: parent of /etc */
         expect(false, PATH_WRITE, "%s/rw/missing/../../x", NULL);
         expect(false, PATH_WRITE, "%s/rw/dangling", NULL);
+        /* paths that do not exist yet: one openat2 answers ENOENT when it met no symlink
+         * before the missing component; any symlink, or a "..", leaves them to the walk */
+        expect(false, PATH_WRITE, "%s/rw/inlink/new-file", NULL);      /* symlink, then missing */
+        expect(true, PATH_READ, "%s/rw/inlink/new-file", NULL);
+        expect(false, PATH_READ, "%s/link/not-there", "/mcp/paths/read"); /* /etc/not-there */
+        expect(true, PATH_WRITE, "%s/rw/new/./file", NULL);
+        expect(true, PATH_WRITE, "%s/rw/new..name/file", NULL);
+        expect(false, PATH_WRITE, "%s/rw/new/../file", NULL);      /* lexically in rw */
         expect(false, PATH_WRITE, "%s/rw/inlink/file", NULL); /* resolves to the ro root */
         expect(true, PATH_READ, "%s/rw/inlink/file", NULL);
         expect(false, PATH_READ, "%s/sub/%%c0%%af", NULL);    /* overlong "/" */
