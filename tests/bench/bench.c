@@ -430,13 +430,9 @@ int main(int argc, char **argv)
                                 "[--warmup N] [--big N] [--big-bytes N] [--rounds N] [--only pinned|unpinned]\n");
                 return 2;
         }
-        /* Absolute, because the default policy's sandbox has its own working directory: a
-         * relative fixture path would not be found there. */
-        char *fixture = realpath(s.fixture, NULL);
-        if (!fixture) {
-                fprintf(stderr, "bench: %s: %s\n", s.fixture, strerror(errno));
+        char *fixture = fixture_realpath("bench", s.fixture);
+        if (!fixture)
                 return 2;
-        }
         s.fixture = fixture;
         alarm_install();
         char *state = bench_state_create();

@@ -317,6 +317,14 @@ static bool path_hidden_by_default(const char *path)
         return path_under(path, getenv("HOME")) || path_under(path, "/tmp");
 }
 
+char *fixture_realpath(const char *prog, const char *path)
+{
+        char *abs = realpath(path, NULL);
+        if (!abs)
+                fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        return abs;
+}
+
 char *hidden_dir_of(const char *exe)
 {
         char *dir = strdup(exe), *slash = dir ? strrchr(dir, '/') : NULL;

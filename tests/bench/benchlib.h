@@ -75,6 +75,11 @@ uint64_t proc_cpu_ns(pid_t pid);
 /* Prints /proc/loadavg: other work on the machine is the first suspect for noisy figures. */
 void print_load(const char *when);
 
+/* The fixture's path made absolute (malloc'd), because the default policy's sandbox has its
+ * own working directory where a relative one would not be found; NULL, said on stderr as
+ * "prog: path: reason", when it cannot be resolved. */
+char *fixture_realpath(const char *prog, const char *path);
+
 /* The directory of the absolute path exe when it lies under $HOME or /tmp, which mcpcage's
  * default policy hides behind a tmpfs each (a build directory under /tmp is common), for
  * `--ro` (malloc'd); NULL when it is visible inside the sandbox as it is. */

@@ -160,12 +160,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: rss --fixture PATH --relay PATH [--mcpcage PATH] [--messages N] [--window N]\n");
                 return 2;
         }
-        /* Absolute, as in bench.c: the default policy's sandbox has its own working directory. */
-        char *fixture = realpath(fx, NULL);
-        if (!fixture) {
-                fprintf(stderr, "rss: %s: %s\n", fx, strerror(errno));
+        char *fixture = fixture_realpath("rss", fx);
+        if (!fixture)
                 return 2;
-        }
         fx = fixture;
         alarm_install();
         char *state = bench_state_create();
