@@ -37,7 +37,7 @@ struct path_deny {
         char rule[RULE_POINTER_MAX];
 };
 
-/* The O_PATH descriptors walk_without_symlinks leaves open, closed in batches: a close
+/* The O_PATH descriptors lexical_is_resolved leaves open, closed in batches: a close
  * per checked path was a syscall as costly as the check itself (~1.3 us here), and
  * descriptors taken one after another are consecutive numbers that one close_range ends
  * together. Only a run of numbers that are all held here is closed as a range. */
@@ -167,39 +167,34 @@ static void held_add(struct held_fds *h, int fd)
                 held_release(h);
 }
 
-/* Whether the kernel walks abs without meeting a symlink: one openat2 with
- * RESOLVE_NO_SYMLINKS (O_PATH: the file is not opened for reading or writing, no LSM or
- * driver open runs, a FIFO does not block; its descriptor is held for a batched close),
+/* Whether the lexical form of abs is its resolved form, as far as one openat2 with
+ * RESOLVE_NO_SYMLINKS tells (O_PATH: the file is not opened for reading or writing, no LSM
+ * or driver open runs, a FIFO does not block; its descriptor is held for a batched close),
  * where resolve() below costs one lstat per component (a syscall is ~1 us on a
- * paravirtual guest, and a path argument usually has three to six components).
- *
- * WALK_FOUND: the path exists and no component is a symlink, so every ".." stepped to a
- * real parent and the resolved path is the lexical one.
- * WALK_MISSING (ENOENT): the kernel stopped at the first component that does not exist,
- * and met no symlink before it (it would have stopped there with ELOOP). What exists is
- * then its lexical form, and resolve() appends the rest lexically, so the resolved path is
- * again the lexical one, unless the path holds a ".." (after a missing component resolve()
- * refuses it): such a path is left to the walk. This is the path of a file the server is
- * asked to create.
- * WALK_OTHER: anything else (a symlink, a file where a directory should be, no search
+ * paravirtual guest, and a path argument usually has three to six components). True when:
+ * - the path exists and no component is a symlink, so every ".." stepped to a real parent;
+ * - or (ENOENT) the kernel stopped at the first component that does not exist and met no
+ *   symlink before it (it would have stopped there with ELOOP). What exists is then its
+ *   lexical form, and resolve() appends the rest lexically, unless the path holds a ".."
+ *   (after a missing component resolve() refuses it): such a path is left to the walk.
+ *   This is the path of a file the server is asked to create.
+ * False for anything else (a symlink, a file where a directory should be, no search
  * permission, a kernel without openat2): the walk decides. */
-enum walk_result { WALK_OTHER, WALK_FOUND, WALK_MISSING };
-
-static enum walk_result walk_without_symlinks(struct held_fds *held, const char *abs)
+static bool lexical_is_resolved(struct held_fds *held, const char *abs)
 {
         static bool no_openat2;
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
 
         if (no_openat2)
-                return WALK_OTHER;
+                return false;
         int fd = (int)syscall(SYS_openat2, AT_FDCWD, abs, &how, sizeof(how));
         if (fd < 0) {
                 if (errno == ENOSYS)
                         no_openat2 = true;
-                return errno == ENOENT && !strstr(abs, "..") ? WALK_MISSING : WALK_OTHER;
+                return errno == ENOENT && !strstr(abs, "..");
         }
         held_add(held, fd);
-        return WALK_FOUND;
+        return true;
 }
 
 /* Walk an absolute (unnormalised) path as the kernel would: ".." applies to the resolved
@@ -388,8 +383,8 @@ static int forms_add(struct forms *fs, const struct path_rules *r, const char *s
         if (!lex)
                 return -ENOMEM;
         fs->f[fs->n++] = (struct form){ lex, "" };
-        if (walk_without_symlinks(r->held, abs) != WALK_OTHER)
-                return 0;       /* no symlink on the way: the lexical form is the resolved one */
+        if (lexical_is_resolved(r->held, abs))
+                return 0;
         k = resolve(abs, &res, why);
         if (k < 0)
                 return k;
