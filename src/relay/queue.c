@@ -1,4 +1,7 @@
-/* Output queues: one writev per batch of queued lines, borrowed bytes written in place. */
+/* Output queues: one writev per batch of queued lines, borrowed bytes written in place.
+ * Copied by write(), never lent with vmsplice(): a reader that splices the pipe onward
+ * keeps our pages after they leave the pipe, and would see what the framer puts there
+ * next (tests/bench/README.md, thirteenth round). */
 #include "relay/queue.h"
 
 #include <errno.h>
